@@ -41,6 +41,8 @@ export interface StageRunContext<P> {
   /** A line for the stage log (stored with the run and replayed on a cache hit). */
   readonly log: (line: string) => Effect.Effect<void>
   readonly progress: (progress: StageProgress) => Effect.Effect<void>
+  /** Records where the stage computed (e.g. the TensorFlow.js backend) in its run record. */
+  readonly setBackend?: (backend: string) => Effect.Effect<void>
 }
 
 /** Why a built-in stage failed; the engine reports `message` and exits 1. */

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/**
+ * The `cairn` command. Each subcommand lives in `commands/`; this file only assembles them and
+ * hands the process to the Effect runtime, which turns SIGINT/SIGTERM into interruption (exit 130).
+ */
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { runCommand } from "./commands/Run.js"
+
+const cairn = Command.make("cairn").pipe(
+  Command.withDescription("Pipeline runner for instruction fine-tuning experiments"),
+  Command.withSubcommands([runCommand])
+)
+
+Command.runWith(cairn, { version: "0.1.0" })(process.argv.slice(2)).pipe(
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain
+)

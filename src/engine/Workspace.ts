@@ -1,0 +1,71 @@
+/**
+ * Everything a command needs to know about where it runs: the workspace root (`-C`, else the
+ * current directory), the pipeline file (`-f`, else `cairn.yaml`), its params file, lock file,
+ * and the store (`--cache-dir`, else `$CAIRN_CACHE_DIR`, else `<workspace>/cache`).
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { PipelineInvalid } from "../core/Errors.js"
+import { type LoadedParams, loadParams } from "../config/Params.js"
+import { loadPipeline, type LoadedPipeline } from "../config/PipelineFile.js"
+import { buildGraph } from "../graph/Graph.js"
+import { lockPathFor } from "../store/LockFile.js"
+
+export interface WorkspaceOptions {
+  readonly directory: string | undefined
+  readonly file: string | undefined
+  readonly cacheDir: string | undefined
+}
+
+export interface WorkspacePaths {
+  readonly root: string
+  readonly pipelineFile: string
+  readonly cacheDir: string
+  readonly lockFile: string
+  readonly locksDir: string
+  readonly statCache: string
+}
+
+export const resolvePaths = (o: WorkspaceOptions): WorkspacePaths => {
+  const root = path.resolve(o.directory ?? ".")
+  const pipelineFile = path.resolve(root, o.file ?? "cairn.yaml")
+  const cacheDir = path.resolve(root, o.cacheDir ?? process.env.CAIRN_CACHE_DIR ?? "cache")
+  return {
+    root,
+    pipelineFile,
+    cacheDir,
+    lockFile: lockPathFor(pipelineFile),
+    locksDir: path.join(cacheDir, "locks"),
+    statCache: path.join(cacheDir, "state", "stat-cache.json")
+  }
+}
+
+export const loadParamsFor = (pipeline: LoadedPipeline): Effect.Effect<LoadedParams | undefined, PipelineInvalid> =>
+  Effect.suspend(() => {
+    const dir = path.dirname(pipeline.file)
+    const declared = pipeline.spec.params
+    const abs = declared !== undefined ? path.resolve(dir, declared) : path.join(dir, "params.yaml")
+    if (declared === undefined && !fs.existsSync(abs)) return Effect.succeed(undefined)
+    const display = path.relative(process.cwd(), abs) || abs
+    const loaded = loadParams(abs, display.length < abs.length ? display : abs)
+    if (loaded instanceof PipelineInvalid) {
+      return Effect.fail(declared !== undefined && !fs.existsSync(abs)
+        ? new PipelineInvalid({ file: pipeline.display, position: pipeline.source?.locate(["params"]), field: "params", reason: `params file ${declared} not found` })
+        : loaded)
+    }
+    return Effect.succeed(loaded)
+  })
+
+/** Loads the pipeline and builds its graph with the given overrides. */
+export const openGraph = (paths: WorkspacePaths, overrides: ReadonlyArray<readonly [string, unknown]>) =>
+  Effect.gen(function*() {
+    const pipeline = yield* loadPipeline(paths.pipelineFile)
+    const params = yield* loadParamsFor(pipeline)
+    return yield* buildGraph(pipeline, {
+      workspace: paths.root,
+      params,
+      overrides,
+      reserved: [paths.cacheDir, paths.pipelineFile, paths.lockFile]
+    })
+  })

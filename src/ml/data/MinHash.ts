@@ -1,0 +1,148 @@
+/**
+ * Near-duplicate detection with MinHash signatures and LSH banding.
+ *
+ * Text → lower-cased word tokens (runs of letters/digits) → shingles of `shingleSize` consecutive
+ * tokens (a text shorter than that is one shingle) → 32-bit shingle hashes → `numPerm` minimums,
+ * one per seeded hash function (xor-multiply-xorshift mixes, 32-bit, in a flat Uint32Array so
+ * 100k signatures are one allocation). Signatures are cut into `bands` bands of
+ * `numPerm / bands` rows; texts sharing a band bucket are candidates, and a candidate is a
+ * near-duplicate when the share of equal signature rows (the Jaccard estimate) reaches the
+ * threshold.
+ *
+ * Records are visited in order and only kept ones enter the buckets, so every duplicate points at
+ * the first kept record it resembles: groups are stars around a representative, never chains.
+ */
+import { fmix32, seededRandom } from "./SeededRandom.js"
+
+export interface MinHashOptions {
+  readonly shingleSize: number
+  readonly numPerm: number
+  readonly bands: number
+  /** Estimated Jaccard similarity at or above which a text is a near-duplicate. */
+  readonly threshold: number
+  readonly seed: number
+}
+
+export interface NearDuplicates {
+  /** Index of the kept text each text duplicates, or -1 for kept texts. */
+  readonly duplicateOf: Int32Array
+  /** Estimated Jaccard similarity to that text (0 for kept texts). */
+  readonly similarity: Float32Array
+}
+
+const WORD = /[\p{L}\p{N}]+/gu
+
+/** 32-bit hashes of the word shingles of `text` (possibly with repeats; MinHash ignores them). */
+export const shingleHashes = (text: string, shingleSize: number): Array<number> => {
+  const tokens: Array<number> = []
+  WORD.lastIndex = 0
+  const lower = text.toLowerCase()
+  let m: RegExpExecArray | null
+  while ((m = WORD.exec(lower)) !== null) {
+    const word = m[0]
+    let h = 0x811c9dc5
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193)
+    tokens.push(h)
+  }
+  if (tokens.length === 0) return []
+  const k = Math.min(shingleSize, tokens.length)
+  const out: Array<number> = []
+  for (let i = 0; i + k <= tokens.length; i++) {
+    let h = 0
+    for (let j = 0; j < k; j++) h = Math.imul(h ^ tokens[i + j]!, 0x9e3779b1) ^ (h >>> 15)
+    out.push(fmix32(h))
+  }
+  return out
+}
+
+/** MinHash signatures of all texts, `numPerm` values per text, back to back. */
+export const signatures = (texts: ReadonlyArray<string>, options: Pick<MinHashOptions, "shingleSize" | "numPerm" | "seed">): Uint32Array => {
+  const { numPerm } = options
+  const rng = seededRandom(options.seed, "minhash")
+  const mul = new Int32Array(numPerm)
+  const xor = new Int32Array(numPerm)
+  for (let p = 0; p < numPerm; p++) {
+    mul[p] = (Math.floor(rng.next() * 4294967296) | 1) | 0 // odd, so the multiply is a bijection
+    xor[p] = Math.floor(rng.next() * 4294967296) | 0
+  }
+  const sig = new Uint32Array(texts.length * numPerm).fill(0xffffffff)
+  for (let t = 0; t < texts.length; t++) {
+    const shingles = shingleHashes(texts[t]!, options.shingleSize)
+    const base = t * numPerm
+    for (let s = 0; s < shingles.length; s++) {
+      const x = shingles[s]!
+      for (let p = 0; p < numPerm; p++) {
+        let h = Math.imul(x ^ xor[p]!, mul[p]!)
+        h ^= h >>> 15
+        h = Math.imul(h, 0x2c1b3c6d)
+        h = (h ^ (h >>> 12)) >>> 0
+        if (h < sig[base + p]!) sig[base + p] = h
+      }
+    }
+    if (shingles.length === 0) sig[base] = 0 // marks an empty text; see findNearDuplicates
+  }
+  return sig
+}
+
+/** Finds near-duplicates among `texts` (in order; earlier texts are the representatives). */
+export const findNearDuplicates = (texts: ReadonlyArray<string>, options: MinHashOptions): NearDuplicates => {
+  const { numPerm, bands } = options
+  if (bands < 1 || numPerm % bands !== 0) throw new RangeError(`numPerm (${numPerm}) must be a multiple of bands (${bands})`)
+  const rows = numPerm / bands
+  const n = texts.length
+  const sig = signatures(texts, options)
+  const duplicateOf = new Int32Array(n).fill(-1)
+  const similarity = new Float32Array(n)
+  // Per band: bucket key → most recent kept text; `chain` links to the previous one in the bucket.
+  const heads: Array<Map<number, number>> = Array.from({ length: bands }, () => new Map())
+  const chain = new Int32Array(n * bands).fill(-1)
+  const keys = new Int32Array(bands)
+  const seenBy = new Int32Array(n).fill(-1) // candidate j already compared against text i
+  const minEqual = Math.ceil(options.threshold * numPerm - 1e-9)
+
+  for (let i = 0; i < n; i++) {
+    const base = i * numPerm
+    const empty = sig[base] === 0 && sig.subarray(base + 1, base + numPerm).every((v) => v === 0xffffffff)
+    for (let b = 0; b < bands; b++) {
+      let h = b
+      for (let r = 0; r < rows; r++) h = Math.imul(h ^ sig[base + b * rows + r]!, 0x9e3779b1) ^ (h >>> 16)
+      keys[b] = fmix32(h) & 0x3fffffff // small-integer keys keep Map entries unboxed
+    }
+    if (!empty) {
+      let best = -1
+      let bestEqual = -1
+      for (let b = 0; b < bands; b++) {
+        let j = heads[b]!.get(keys[b]!) ?? -1
+        while (j !== -1) {
+          if (seenBy[j] !== i) {
+            seenBy[j] = i
+            const equal = equalRows(sig, base, j * numPerm, numPerm)
+            if (equal >= minEqual && (equal > bestEqual || (equal === bestEqual && j < best))) {
+              best = j
+              bestEqual = equal
+            }
+          }
+          j = chain[j * bands + b]!
+        }
+      }
+      if (best !== -1) {
+        duplicateOf[i] = best
+        similarity[i] = bestEqual / numPerm
+        continue
+      }
+    }
+    if (empty) continue // nothing to compare; never a representative either
+    for (let b = 0; b < bands; b++) {
+      const map = heads[b]!
+      chain[i * bands + b] = map.get(keys[b]!) ?? -1
+      map.set(keys[b]!, i)
+    }
+  }
+  return { duplicateOf, similarity }
+}
+
+const equalRows = (sig: Uint32Array, a: number, b: number, length: number): number => {
+  let equal = 0
+  for (let k = 0; k < length; k++) if (sig[a + k] === sig[b + k]) equal++
+  return equal
+}

@@ -1,0 +1,53 @@
+/**
+ * Seeded pseudo-random numbers: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator),
+ * seeded through splitmix32 from a hash of a label path.
+ *
+ * Every draw in a sweep comes from its own labelled stream, e.g. (seed, "trial", 7, "tune.lr"),
+ * so one trial's value of one parameter does not depend on how many trials or parameters came
+ * before it: extending `run_cap`, or adding a parameter, leaves the existing draws unchanged.
+ */
+import { fnv1a32 } from "./Hash32.js"
+
+export interface Rng {
+  /** Uniform in [0, 1). */
+  readonly next: () => number
+  /** Uniform integer in [0, n). */
+  readonly int: (n: number) => number
+}
+
+export const sfc32 = (a: number, b: number, c: number, d: number): Rng => {
+  const next = (): number => {
+    a >>>= 0
+    b >>>= 0
+    c >>>= 0
+    d >>>= 0
+    const t = (((a + b) | 0) + d) | 0
+    d = (d + 1) | 0
+    a = b ^ (b >>> 9)
+    b = (c + (c << 3)) | 0
+    c = (c << 21) | (c >>> 11)
+    c = (c + t) | 0
+    return (t >>> 0) / 4294967296
+  }
+  return { next, int: (n) => Math.floor(next() * n) }
+}
+
+const splitmix32 = (seed: number): (() => number) => {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x9e3779b9) | 0
+    let z = s
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
+    return (z ^ (z >>> 16)) >>> 0
+  }
+}
+
+/** The stream named by `path`; the same path always yields the same sequence. */
+export const rngFor = (...path: ReadonlyArray<string | number>): Rng => {
+  const mix = splitmix32(fnv1a32(path.join("\u0000")))
+  const rng = sfc32(mix(), mix(), mix(), mix())
+  // sfc32's first outputs are correlated with its seed words; discard a few, as its author advises.
+  for (let i = 0; i < 12; i++) rng.next()
+  return rng
+}
