@@ -7,11 +7,16 @@ import { Effect } from "effect"
 import { Command } from "effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
+import { dagCommand } from "./commands/Dag.js"
+import { gcCommand } from "./commands/Gc.js"
+import { metricsCommand } from "./commands/Metrics.js"
+import { paramsCommand } from "./commands/Params.js"
 import { runCommand } from "./commands/Run.js"
+import { statusCommand } from "./commands/Status.js"
 
 const cairn = Command.make("cairn").pipe(
   Command.withDescription("Pipeline runner for instruction fine-tuning experiments"),
-  Command.withSubcommands([runCommand])
+  Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand])
 )
 
 Command.runWith(cairn, { version: "0.1.0" })(process.argv.slice(2)).pipe(

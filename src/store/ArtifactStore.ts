@@ -108,8 +108,19 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     fs.renameSync(tmp, dest)
   }
 
+  /** Marks an existing object as recently used, so a concurrent gc's grace period covers it. */
+  const touch = (p: string): boolean => {
+    try {
+      const now = new Date()
+      fs.utimesSync(p, now, now)
+      return true
+    } catch {
+      return false
+    }
+  }
+
   const putFile = (abs: string, expected: string): void => {
-    if (fs.existsSync(objectPath(expected))) return
+    if (touch(objectPath(expected))) return
     ensureTmp()
     const tmp = path.join(tmpDir, uniqueName("obj"))
     cloneOrCopy(abs, tmp)
@@ -123,7 +134,7 @@ export const makeStore = (root: string): ArtifactStoreShape => {
 
   const putBytes = (data: Buffer): ContentHash => {
     const hash = sha256(data)
-    if (fs.existsSync(objectPath(hash))) return hash
+    if (touch(objectPath(hash))) return hash
     ensureTmp()
     const tmp = path.join(tmpDir, uniqueName("blob"))
     fs.writeFileSync(tmp, data)

@@ -15,6 +15,8 @@ export interface GcOptions {
   readonly dryRun: boolean
   /** Keys referenced by lock files: never removed. */
   readonly protectedKeys: ReadonlySet<string>
+  /** Unreferenced objects younger than this are kept (see below). */
+  readonly graceMs: number
 }
 
 export interface GcReport {
@@ -78,7 +80,11 @@ export const collectGarbage = (root: string, records: ReadonlyArray<RunRecord>, 
     }
   }
   const live = reach(kept)
-  const dead = allObjects.filter((p) => !live.has(path.basename(path.dirname(p)) + path.basename(p)))
+  // A run saves objects before it writes the record naming them; young objects may belong to
+  // a run in progress, so they survive until a later gc.
+  const cutoff = Date.now() - o.graceMs
+  const young = (p: string) => (fs.statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0) > cutoff
+  const dead = allObjects.filter((p) => !live.has(path.basename(path.dirname(p)) + path.basename(p)) && !young(p))
   const bytesFreed = dead.reduce((n, p) => n + size(p), 0)
   const bytesAfter = allObjects.reduce((n, p) => n + size(p), 0) - bytesFreed
   if (!o.dryRun) {

@@ -55,8 +55,15 @@ export const shingleHashes = (text: string, shingleSize: number): Array<number> 
   return out
 }
 
-/** MinHash signatures of all texts, `numPerm` values per text, back to back. */
-export const signatures = (texts: ReadonlyArray<string>, options: Pick<MinHashOptions, "shingleSize" | "numPerm" | "seed">): Uint32Array => {
+export interface Signatures {
+  /** `numPerm` values per text, back to back. */
+  readonly values: Uint32Array
+  /** 1 for texts without a single word (their signature is meaningless). */
+  readonly empty: Uint8Array
+}
+
+/** MinHash signatures of all texts. */
+export const signatures = (texts: ReadonlyArray<string>, options: Pick<MinHashOptions, "shingleSize" | "numPerm" | "seed">): Signatures => {
   const { numPerm } = options
   const rng = seededRandom(options.seed, "minhash")
   const mul = new Int32Array(numPerm)
@@ -66,6 +73,7 @@ export const signatures = (texts: ReadonlyArray<string>, options: Pick<MinHashOp
     xor[p] = Math.floor(rng.next() * 4294967296) | 0
   }
   const sig = new Uint32Array(texts.length * numPerm).fill(0xffffffff)
+  const empty = new Uint8Array(texts.length)
   for (let t = 0; t < texts.length; t++) {
     const shingles = shingleHashes(texts[t]!, options.shingleSize)
     const base = t * numPerm
@@ -79,9 +87,9 @@ export const signatures = (texts: ReadonlyArray<string>, options: Pick<MinHashOp
         if (h < sig[base + p]!) sig[base + p] = h
       }
     }
-    if (shingles.length === 0) sig[base] = 0 // marks an empty text; see findNearDuplicates
+    if (shingles.length === 0) empty[t] = 1
   }
-  return sig
+  return { values: sig, empty }
 }
 
 /** Finds near-duplicates among `texts` (in order; earlier texts are the representatives). */
@@ -90,7 +98,7 @@ export const findNearDuplicates = (texts: ReadonlyArray<string>, options: MinHas
   if (bands < 1 || numPerm % bands !== 0) throw new RangeError(`numPerm (${numPerm}) must be a multiple of bands (${bands})`)
   const rows = numPerm / bands
   const n = texts.length
-  const sig = signatures(texts, options)
+  const { values: sig, empty } = signatures(texts, options)
   const duplicateOf = new Int32Array(n).fill(-1)
   const similarity = new Float32Array(n)
   // Per band: bucket key → most recent kept text; `chain` links to the previous one in the bucket.
@@ -101,37 +109,34 @@ export const findNearDuplicates = (texts: ReadonlyArray<string>, options: MinHas
   const minEqual = Math.ceil(options.threshold * numPerm - 1e-9)
 
   for (let i = 0; i < n; i++) {
+    if (empty[i] === 1) continue // nothing to compare; never a representative either
     const base = i * numPerm
-    const empty = sig[base] === 0 && sig.subarray(base + 1, base + numPerm).every((v) => v === 0xffffffff)
     for (let b = 0; b < bands; b++) {
       let h = b
       for (let r = 0; r < rows; r++) h = Math.imul(h ^ sig[base + b * rows + r]!, 0x9e3779b1) ^ (h >>> 16)
       keys[b] = fmix32(h) & 0x3fffffff // small-integer keys keep Map entries unboxed
     }
-    if (!empty) {
-      let best = -1
-      let bestEqual = -1
-      for (let b = 0; b < bands; b++) {
-        let j = heads[b]!.get(keys[b]!) ?? -1
-        while (j !== -1) {
-          if (seenBy[j] !== i) {
-            seenBy[j] = i
-            const equal = equalRows(sig, base, j * numPerm, numPerm)
-            if (equal >= minEqual && (equal > bestEqual || (equal === bestEqual && j < best))) {
-              best = j
-              bestEqual = equal
-            }
+    let best = -1
+    let bestEqual = -1
+    for (let b = 0; b < bands; b++) {
+      let j = heads[b]!.get(keys[b]!) ?? -1
+      while (j !== -1) {
+        if (seenBy[j] !== i) {
+          seenBy[j] = i
+          const equal = equalRows(sig, base, j * numPerm, numPerm)
+          if (equal >= minEqual && (equal > bestEqual || (equal === bestEqual && j < best))) {
+            best = j
+            bestEqual = equal
           }
-          j = chain[j * bands + b]!
         }
-      }
-      if (best !== -1) {
-        duplicateOf[i] = best
-        similarity[i] = bestEqual / numPerm
-        continue
+        j = chain[j * bands + b]!
       }
     }
-    if (empty) continue // nothing to compare; never a representative either
+    if (best !== -1) {
+      duplicateOf[i] = best
+      similarity[i] = bestEqual / numPerm
+      continue
+    }
     for (let b = 0; b < bands; b++) {
       const map = heads[b]!
       chain[i * bands + b] = map.get(keys[b]!) ?? -1
