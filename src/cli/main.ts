@@ -3,7 +3,10 @@
  * The `cairn` command. Each subcommand lives in `commands/`; this file only assembles them and
  * hands the process to the Effect runtime, which turns SIGINT/SIGTERM into interruption (exit 130).
  */
+import * as fs from "node:fs"
+import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
+import { StageWorkerPath } from "../engine/Executor.js"
 import { Command } from "effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
@@ -19,7 +22,11 @@ const cairn = Command.make("cairn").pipe(
   Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand])
 )
 
+// Bundled, the worker sits beside this file; compiled but unbundled, under engine/internal.
+const bundledWorker = fileURLToPath(new URL("./stage-worker.js", import.meta.url))
+
 Command.runWith(cairn, { version: "0.1.0" })(process.argv.slice(2)).pipe(
   Effect.provide(NodeServices.layer),
+  fs.existsSync(bundledWorker) ? Effect.provideService(StageWorkerPath, bundledWorker) : (e) => e,
   NodeRuntime.runMain
 )

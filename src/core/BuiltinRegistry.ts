@@ -9,13 +9,10 @@ export class BuiltinRegistry extends Context.Service<BuiltinRegistry, {
   readonly names: ReadonlyArray<string>
   /** The stage declaration, or undefined when no built-in has that name. */
   readonly get: (name: string) => Effect.Effect<BuiltinStage | undefined>
-  /** Absolute path of the module that declares the stage (isolated stages load it in a child). */
-  readonly modulePath: (name: string) => string | undefined
 }>()("cairn/BuiltinRegistry") {
   static readonly layerStatic = (stages: ReadonlyArray<BuiltinStage>) =>
     Layer.succeed(BuiltinRegistry, BuiltinRegistry.of({
       names: stages.map((s) => s.name),
-      get: (name) => Effect.succeed(stages.find((s) => s.name === name)),
-      modulePath: () => undefined
+      get: (name) => Effect.succeed(stages.find((s) => s.name === name))
     }))
 }

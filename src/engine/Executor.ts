@@ -14,7 +14,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { type Cause, Deferred, Effect, Exit, Ref, Semaphore } from "effect"
+import { type Cause, Context, Deferred, Effect, Exit, Ref, Semaphore } from "effect"
 import { RunFailed, StageFailed, type StoreError } from "../core/Errors.js"
 import type { RunEvent } from "../core/RunEvent.js"
 import { interpolate, paramEnvName, renderValue } from "../config/Params.js"
@@ -26,7 +26,6 @@ import { Reporter } from "../report/Reporter.js"
 import { ArtifactStore, type OutEntry, type RunRecord } from "../store/ArtifactStore.js"
 import { acquireLock, type HeldLock } from "../store/Locks.js"
 import { type LockEntry, readLockFile, updateLockFile } from "../store/LockFile.js"
-import { BuiltinRegistry } from "../core/BuiltinRegistry.js"
 import { assessStage, hashDeps, hashOuts } from "./Assess.js"
 import { runProcess } from "./ProcessRunner.js"
 
@@ -56,7 +55,13 @@ export interface RunSummary {
 /** Lines of a failed stage's output shown with the failure. */
 const LOG_TAIL_LINES = 20
 
-const workerPath = () => fileURLToPath(new URL("./internal/StageWorker.js", import.meta.url))
+/**
+ * The script that hosts isolated stages. The bundled CLI ships it beside itself; the compiled
+ * library has it under `internal/`.
+ */
+export const StageWorkerPath = Context.Reference<string>("cairn/StageWorkerPath", {
+  defaultValue: () => fileURLToPath(new URL("./internal/StageWorker.js", import.meta.url))
+})
 
 interface StageRun {
   readonly outcome: "ok" | "failed"
@@ -95,14 +100,13 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock) =>
           onSpawn: (pid) => lock.setChild(pid)
         })
       }
-      const registry = yield* BuiltinRegistry
       const builtin = stage.builtin!
-      const modulePath = registry.modulePath(builtin.name)
-      if (builtin.isolated === true && modulePath !== undefined) {
+      if (builtin.isolated === true) {
+        const workerPath = yield* StageWorkerPath
         let failure: string | undefined
         const exit = yield* runProcess({
           command: process.execPath,
-          args: [workerPath()],
+          args: [workerPath],
           shell: false,
           ipc: true,
           cwd: graph.workspace,
@@ -110,7 +114,7 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock) =>
           onLine,
           onSpawn: (pid, child) => {
             lock.setChild(pid)
-            child.send({ modulePath, stage: stage.name, params: stage.with, workspace: graph.workspace })
+            child.send({ builtin: builtin.name, stage: stage.name, params: stage.with, workspace: graph.workspace })
           },
           onMessage: (m) => {
             const msg = m as { type: string; line?: string; message?: string; backend?: string } & Record<string, unknown>

@@ -23,7 +23,10 @@ export class CollectError extends Data.TaggedError("CollectError")<{
 export interface CollectResult {
   /** The merged journal. */
   readonly journal: string
+  /** The journal files that were read. */
   readonly sources: ReadonlyArray<string>
+  /** Source directories that hold no journal for the sweep (shards with nothing to run). */
+  readonly empty: ReadonlyArray<string>
   /** Events in the merged journal. */
   readonly events: number
   /** Events that were not in the target before. */
@@ -37,8 +40,11 @@ export interface CollectResult {
   readonly note?: string
 }
 
-/** Where the journal of `sweep` is inside `source` (a file, or a workspace directory). */
-export const resolveJournal = (source: string, sweep: string): string => {
+/**
+ * Where the journal of `sweep` is inside `source` (a file, or a workspace directory).
+ * A directory without one gives undefined: a shard whose share was empty never wrote a journal.
+ */
+export const resolveJournal = (source: string, sweep: string): string | undefined => {
   let stat: fs.Stats
   try {
     stat = fs.statSync(source)
@@ -46,13 +52,7 @@ export const resolveJournal = (source: string, sweep: string): string => {
     throw new CollectError({ source, message: `${source}: no such journal file or directory` })
   }
   if (!stat.isDirectory()) return source
-  for (const candidate of [journalPath(source, sweep), path.join(source, "journal.jsonl")]) {
-    if (fs.existsSync(candidate)) return candidate
-  }
-  throw new CollectError({
-    source,
-    message: `${source}: no journal for sweep ${sweep} (looked for ${path.relative(source, journalPath(source, sweep))})`
-  })
+  return [journalPath(source, sweep), path.join(source, "journal.jsonl")].find((f) => fs.existsSync(f))
 }
 
 /** Merge event lists: first occurrence of each distinct event, stably ordered by time. */
@@ -87,7 +87,8 @@ export const collectJournals = (
   target: string,
   spec: SweepSpec
 ): CollectResult => {
-  const files = sources.map((s) => resolveJournal(s, spec.name))
+  const resolved = sources.map((s) => ({ source: s, file: resolveJournal(s, spec.name) }))
+  const files = resolved.flatMap((r) => (r.file === undefined ? [] : [r.file]))
   const before = readJournal(target)
   const beforeKeys = new Set(before.map(canonicalJson))
   const lists = [before, ...files.filter((f) => path.resolve(f) !== path.resolve(target)).map(readJournal)]
@@ -104,6 +105,7 @@ export const collectJournals = (
   return {
     journal: target,
     sources: files,
+    empty: resolved.flatMap((r) => (r.file === undefined ? [r.source] : [])),
     events: events.length,
     added: events.filter((e) => !beforeKeys.has(canonicalJson(e))).length,
     duplicates,

@@ -72,7 +72,8 @@ export const journalPath = (workspace: string, sweep: string): string =>
 export const appendJournal = (file: string, event: TrialEvent): void => {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true })
-    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644)
+    // Read-write only so a torn last byte can be checked; O_APPEND still puts every write at the end.
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644)
     try {
       const line = JSON.stringify(event) + "\n"
       // Finish a line torn by a crash, so this event is not glued onto the fragment.
@@ -86,6 +87,10 @@ export const appendJournal = (file: string, event: TrialEvent): void => {
   }
 }
 
+/**
+ * Does the file end mid-line? A concurrent writer caught mid-write can make this true
+ * spuriously; the extra newline then only adds a blank line, which readers skip.
+ */
 const endsTorn = (fd: number): boolean => {
   const size = fs.fstatSync(fd).size
   if (size === 0) return false

@@ -1,13 +1,13 @@
 /**
  * `--shard i/n`: a deterministic share of a sweep for one CI job.
  *
- * A trial belongs to shard `fnv1a(id) mod n + 1`. The rule looks only at the trial's own id, so
+ * A trial belongs to shard `hash32(id) mod n + 1`. The rule looks only at the trial's own id, so
  * every trial is in exactly one shard and extending the sweep never moves an existing trial to
  * another shard (its cached results stay where they are). Bayes sweeps share only their random
  * start-up trials; the sequential TPE phase needs every result and runs in one job afterwards.
  */
 import { Data, Result } from "effect"
-import { fnv1a32 } from "./internal/Hash32.js"
+import { hash32 } from "./internal/Hash32.js"
 
 /** 1-based: `index` in 1..count, as CI matrices count. */
 export interface Shard {
@@ -33,7 +33,7 @@ export const parseShard = (input: string): Result.Result<Shard, ShardInvalid> =>
 export const formatShard = (shard: Shard): string => `${shard.index}/${shard.count}`
 
 /** The shard (1-based) that runs trial `id` when the sweep is split `count` ways. */
-export const shardOfTrial = (id: string, count: number): number => (fnv1a32(id) % count) + 1
+export const shardOfTrial = (id: string, count: number): number => (hash32(id) % count) + 1
 
 /** True when `shard` runs trial `id`; every trial is in the (absent) whole-sweep shard. */
 export const inShard = (id: string, shard: Shard | undefined): boolean =>

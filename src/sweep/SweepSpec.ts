@@ -368,6 +368,9 @@ const decodeByDistribution = (
       // W&B's default quantum is 1.
       const q = raw["q"] ?? 1
       if (!isFiniteNumber(q) || q <= 0) problems.push("q must be a number > 0")
+      else if (problems.length === 0 && Math.floor(range.max / q + 1e-9) < Math.ceil(range.min / q - 1e-9)) {
+        problems.push(`no multiple of q = ${q} lies in [min, max]`)
+      }
       return { ...range, distribution, q: q as number }
     }
     case "uniform":

@@ -3,8 +3,8 @@
  *
  * Text → lower-cased word tokens (runs of letters/digits) → shingles of `shingleSize` consecutive
  * tokens (a text shorter than that is one shingle) → 32-bit shingle hashes → `numPerm` minimums,
- * one per seeded hash function (xor-multiply-xorshift mixes, 32-bit, in a flat Uint32Array so
- * 100k signatures are one allocation). Signatures are cut into `bands` bands of
+ * one per seeded affine hash function (32-bit, in a flat Uint32Array so 100k signatures are one
+ * allocation). Signatures are cut into `bands` bands of
  * `numPerm / bands` rows; texts sharing a band bucket are candidates, and a candidate is a
  * near-duplicate when the share of equal signature rows (the Jaccard estimate) reaches the
  * threshold.
@@ -66,28 +66,40 @@ export interface Signatures {
 export const signatures = (texts: ReadonlyArray<string>, options: Pick<MinHashOptions, "shingleSize" | "numPerm" | "seed">): Signatures => {
   const { numPerm } = options
   const rng = seededRandom(options.seed, "minhash")
+  // h_p(x) = (a_p·x + b_p) mod 2^32 with odd a_p: a bijection of the 32-bit space per
+  // permutation, applied to already avalanched shingle hashes (the same affine family as the
+  // usual (a·x + b) mod prime, in native 32-bit arithmetic).
   const mul = new Int32Array(numPerm)
-  const xor = new Int32Array(numPerm)
+  const add = new Int32Array(numPerm)
   for (let p = 0; p < numPerm; p++) {
-    mul[p] = (Math.floor(rng.next() * 4294967296) | 1) | 0 // odd, so the multiply is a bijection
-    xor[p] = Math.floor(rng.next() * 4294967296) | 0
+    mul[p] = Math.floor(rng.next() * 4294967296) | 1
+    add[p] = Math.floor(rng.next() * 4294967296) | 0
   }
-  const sig = new Uint32Array(texts.length * numPerm).fill(0xffffffff)
+  const sig = new Uint32Array(texts.length * numPerm)
   const empty = new Uint8Array(texts.length)
+  let shingles = new Int32Array(256)
   for (let t = 0; t < texts.length; t++) {
-    const shingles = shingleHashes(texts[t]!, options.shingleSize)
-    const base = t * numPerm
-    for (let s = 0; s < shingles.length; s++) {
-      const x = shingles[s]!
-      for (let p = 0; p < numPerm; p++) {
-        let h = Math.imul(x ^ xor[p]!, mul[p]!)
-        h ^= h >>> 15
-        h = Math.imul(h, 0x2c1b3c6d)
-        h = (h ^ (h >>> 12)) >>> 0
-        if (h < sig[base + p]!) sig[base + p] = h
-      }
+    const hashes = shingleHashes(texts[t]!, options.shingleSize)
+    const count = hashes.length
+    if (count === 0) {
+      empty[t] = 1
+      continue
     }
-    if (shingles.length === 0) empty[t] = 1
+    if (count > shingles.length) shingles = new Int32Array(count * 2)
+    for (let s = 0; s < count; s++) shingles[s] = hashes[s]!
+    const base = t * numPerm
+    // Permutation-major: a and b stay in registers and the inner loop is a multiply-add and
+    // a compare over a small typed array; this loop is where clean spends most of its time.
+    for (let p = 0; p < numPerm; p++) {
+      const a = mul[p]!
+      const b = add[p]!
+      let min = 0xffffffff
+      for (let s = 0; s < count; s++) {
+        const h = (Math.imul(shingles[s]!, a) + b) >>> 0
+        if (h < min) min = h
+      }
+      sig[base + p] = min
+    }
   }
   return { values: sig, empty }
 }

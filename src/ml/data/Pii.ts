@@ -23,25 +23,33 @@ export const PII_PLACEHOLDER: Readonly<Record<PiiKind, string>> = {
 }
 
 interface Rule {
+  /** A cheap test a text must pass before the full pattern runs over it. */
+  readonly maybe: (text: string) => boolean
   readonly pattern: RegExp
   readonly accept: (match: string) => boolean
 }
 
+const HAS_DIGIT_RUN = /\d[ .()-]?\d[ .()-]?\d/
+
 const RULES: Readonly<Record<PiiKind, Rule>> = {
   email: {
+    maybe: (t) => t.includes("@"),
     pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g,
     accept: () => true
   },
   ipv6: {
+    maybe: (t) => t.includes(":"),
     // hex groups and colons (with an optional embedded IPv4 tail); node:net decides
     pattern: /(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![0-9A-Za-z:])/g,
     accept: (m) => isIPv6(m) && /[0-9A-Fa-f]/.test(m) && m.replace(/[^:]/g, "").length >= 2
   },
   ipv4: {
+    maybe: (t) => t.includes("."),
     pattern: /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])/g,
     accept: (m) => isIPv4(m)
   },
   credit_card: {
+    maybe: (t) => HAS_DIGIT_RUN.test(t),
     pattern: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
     accept: (m) => {
       const digits = m.replace(/\D/g, "")
@@ -49,6 +57,7 @@ const RULES: Readonly<Record<PiiKind, Rule>> = {
     }
   },
   phone: {
+    maybe: (t) => HAS_DIGIT_RUN.test(t),
     pattern: /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4})(?!\w)/g,
     accept: (m) => {
       const n = m.replace(/\D/g, "").length
@@ -84,6 +93,7 @@ export const scrubPii = (text: string, kinds: ReadonlyArray<PiiKind> = PII_KINDS
   for (const kind of PII_KINDS) {
     if (!kinds.includes(kind)) continue
     const rule = RULES[kind]
+    if (!rule.maybe(out)) continue
     out = out.replace(rule.pattern, (m) => {
       if (!rule.accept(m)) return m
       found[kind] = (found[kind] ?? 0) + 1

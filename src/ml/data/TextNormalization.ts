@@ -13,21 +13,22 @@
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g
 const INVISIBLE = /[\u00AD\u200B\u2060\uFEFF\u202A-\u202E\u2066-\u2069\u200E\u200F]/g
 const EXOTIC_SPACE = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g
+/** Any character the three rules above would touch, or a CR: one scan decides if they run. */
+const ODD_CHARACTER = /[\r\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u200B\u2060\uFEFF\u202A-\u202E\u2066-\u2069\u200E\u200F\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/
 const INNER_SPACES = /(\S) {2,}(?=\S)/g
 const TRAILING_SPACES = /[ \t]+$/gm
 const BLANK_LINES = /\n{3,}/g
+/** Any layout the three rules above would touch. */
+const ODD_LAYOUT = /\S {2}|[ \t]\n|[ \t]$|\n\n\n/
 
-export const normalizeText = (text: string): string =>
-  text
-    .normalize("NFC")
-    .replace(/\r\n?/g, "\n")
-    .replace(CONTROL, "")
-    .replace(INVISIBLE, "")
-    .replace(EXOTIC_SPACE, " ")
-    .replace(TRAILING_SPACES, "")
-    .replace(INNER_SPACES, "$1 ")
-    .replace(BLANK_LINES, "\n\n")
-    .trim()
+// Each replace scans the whole text even when nothing matches; on clean text (the common case)
+// the two guard scans replace nine.
+export const normalizeText = (text: string): string => {
+  let t = text.normalize("NFC")
+  if (ODD_CHARACTER.test(t)) t = t.replace(/\r\n?/g, "\n").replace(CONTROL, "").replace(INVISIBLE, "").replace(EXOTIC_SPACE, " ")
+  if (ODD_LAYOUT.test(t)) t = t.replace(TRAILING_SPACES, "").replace(INNER_SPACES, "$1 ").replace(BLANK_LINES, "\n\n")
+  return t.trim()
+}
 
 /**
  * Key for exact dedupe: the normalised text, lower-cased, with every whitespace run collapsed,
@@ -36,4 +37,5 @@ export const normalizeText = (text: string): string =>
 export const dedupeKey = (prompt: string, completion: string): string =>
   `${collapse(prompt)}\u0001${collapse(completion)}`
 
-const collapse = (text: string): string => text.toLowerCase().replace(/\s+/g, " ").trim()
+// Matches only runs and non-space whitespace: replacing every single space is ten times slower.
+const collapse = (text: string): string => text.toLowerCase().replace(/\s{2,}|[^\S ]/g, " ").trim()

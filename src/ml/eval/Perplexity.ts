@@ -47,7 +47,7 @@ export interface PerplexityResult {
 }
 
 export const PERPLEXITY_NOTE =
-  "perplexity = exp(total NLL / total predicted tokens), corpus-level and token-weighted; " +
+  "perplexity = exp(total NLL / total predicted tokens): corpus-level, token-weighted; " +
   "meanPerplexity = arithmetic mean of per-text perplexities (HF evaluate's mean_perplexity)"
 
 /** A text's NLL from the natural-log probabilities of its predicted tokens. */

@@ -9,6 +9,7 @@
  */
 import { byteToChar, byteLevelToBytes, GPT2_SPLIT_PATTERN } from "./ByteLevel.js"
 import { Heap } from "./internal/Heap.js"
+import { specialPattern } from "./internal/SpecialPattern.js"
 import {
   type AddedToken,
   type DecodeOptions,
@@ -45,8 +46,6 @@ const MAX_CACHED_WORDS = 100_000
 
 const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder("utf-8")
-
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 export class BpeTokenizer implements Tokenizer {
   readonly vocabSize: number
@@ -101,7 +100,16 @@ export class BpeTokenizer implements Tokenizer {
     this.vocabSize = nextId
 
     const tokens = new Array<string | undefined>(this.vocabSize)
-    for (const [token, id] of vocab) tokens[id] = token
+    for (const [token, id] of vocab) {
+      if (tokens[id] !== undefined) {
+        throw new InvalidTokenizerFile({
+          source,
+          location: "/model/vocab",
+          problem: `id ${id} is used by both ${JSON.stringify(tokens[id])} and ${JSON.stringify(token)}`
+        })
+      }
+      tokens[id] = token
+    }
     this.tokens = tokens
 
     this.merges = spec.merges
@@ -124,9 +132,7 @@ export class BpeTokenizer implements Tokenizer {
     })
     for (let b = 0; b < 256; b++) this.byteIds[b] = vocab.get(byteToChar[b]!) ?? -1
 
-    // Longest first, so a special token that is a prefix of another does not cut it.
-    const contents = this.addedTokens.map((t) => t.content).sort((a, b) => b.length - a.length)
-    this.addedPattern = contents.length === 0 ? undefined : new RegExp(contents.map(escapeRegExp).join("|"), "g")
+    this.addedPattern = specialPattern(this.addedTokens.map((t) => t.content), "g")
     this.roles = spec.roles ?? {}
     this.specialTokens = resolveRoles(added, this.roles)
   }

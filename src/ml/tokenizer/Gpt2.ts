@@ -82,13 +82,15 @@ export const loadGpt2Tokenizer = (files: string | Gpt2Files, options: Gpt2Option
 export const loadR50kTokenizer = async (options: Gpt2Options = {}): Promise<BpeTokenizer> => {
   // Imported on demand: the ranks module is 4.6 MB of source.
   const { default: ranks } = await import("gpt-tokenizer/bpeRanks/r50k_base")
-  const tokens: string[] = ranks.map((entry, rank) => {
+  const tokens: string[] = []
+  for (let rank = 0; rank < ranks.length; rank++) {
+    const entry = ranks[rank]
     if (entry === undefined) {
       throw new InvalidTokenizerFile({ source: "gpt-tokenizer r50k_base", location: `rank ${rank}`, problem: "missing" })
     }
     // Token bytes that are not valid UTF-8 on their own are stored as byte arrays.
-    return typeof entry === "string" ? toByteLevel(entry) : bytesToByteLevel(entry)
-  })
+    tokens.push(typeof entry === "string" ? toByteLevel(entry) : bytesToByteLevel(entry))
+  }
   const vocab = new Map(tokens.map((token, rank) => [token, rank]))
   const merges: Array<readonly [string, string]> = []
   tokens.forEach((token, rank) => {

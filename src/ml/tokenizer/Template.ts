@@ -10,9 +10,8 @@
  * string with `encodeWithSpecial`, and `encodePrompt(p)` is exactly the prefix the model saw in
  * training. Record text is encoded with `encode`, so a marker typed inside a record stays text.
  */
-import type { Tokenizer } from "./Tokenizer.js"
+import { COMPLETION_TOKEN, PROMPT_TOKEN, type Tokenizer } from "./Tokenizer.js"
 import { MissingSpecialToken } from "./TokenizerError.js"
-import { COMPLETION_TOKEN, PROMPT_TOKEN } from "./Tokenizer.js"
 
 export interface FormattedExample {
   readonly ids: number[]

@@ -14,6 +14,7 @@
 import { BYTE_ALPHABET, byteToChar, GPT2_SPLIT_PATTERN } from "./ByteLevel.js"
 import { BpeTokenizer } from "./BpeTokenizer.js"
 import { Heap } from "./internal/Heap.js"
+import { specialPattern } from "./internal/SpecialPattern.js"
 import type { SpecialTokenRoles } from "./Tokenizer.js"
 import { InvalidTrainOptions } from "./TokenizerError.js"
 
@@ -42,8 +43,6 @@ interface Candidate {
 
 /** Pair (a, b) is keyed a * KEY_BASE + b: exact in a double for ids below 2^21. */
 const KEY_BASE = 2 ** 21
-
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /** Base token id of each byte: its position in GPT-2's alphabet. */
 const byteBaseId: ReadonlyArray<number> = byteToChar.map((c) => BYTE_ALPHABET.indexOf(c))
@@ -187,11 +186,10 @@ const countWords = (texts: Iterable<string>, specials: ReadonlyArray<string>): W
       counts.set(m[0], (counts.get(m[0]) ?? 0) + 1)
     }
   }
-  const sorted = [...specials].sort((x, y) => y.length - x.length)
-  const specialPattern = sorted.length === 0 ? undefined : new RegExp(sorted.map(escapeRegExp).join("|"))
+  const cut = specialPattern(specials, "")
   for (const text of texts) {
-    if (specialPattern === undefined) countSegment(text)
-    else for (const segment of text.split(specialPattern)) countSegment(segment)
+    if (cut === undefined) countSegment(text)
+    else for (const segment of text.split(cut)) countSegment(segment)
   }
   const utf8 = new TextEncoder()
   const words: Word[] = []

@@ -6,7 +6,7 @@
  * so one trial's value of one parameter does not depend on how many trials or parameters came
  * before it: extending `run_cap`, or adding a parameter, leaves the existing draws unchanged.
  */
-import { fnv1a32 } from "./Hash32.js"
+import { hash32 } from "./Hash32.js"
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -45,7 +45,7 @@ const splitmix32 = (seed: number): (() => number) => {
 
 /** The stream named by `path`; the same path always yields the same sequence. */
 export const rngFor = (...path: ReadonlyArray<string | number>): Rng => {
-  const mix = splitmix32(fnv1a32(path.join("\u0000")))
+  const mix = splitmix32(hash32(path.join("\u0000")))
   const rng = sfc32(mix(), mix(), mix(), mix())
   // sfc32's first outputs are correlated with its seed words; discard a few, as its author advises.
   for (let i = 0; i < 12; i++) rng.next()

@@ -1,0 +1,24 @@
+/**
+ * Prompt expansion from instruction templates: the prompt is rewrapped in a phrasing chosen from
+ * a template list (`{prompt}` marks where it goes), so the model sees the same request asked in
+ * several ways. The default templates only add neutral framing, never a constraint the original
+ * completion might not meet ("answer in one word").
+ */
+import type { Random } from "../SeededRandom.js"
+
+export const DEFAULT_TEMPLATES: ReadonlyArray<string> = [
+  "{prompt}",
+  "Instruction: {prompt}",
+  "Please help with the following request.\n\n{prompt}",
+  "Here is a task for you.\n{prompt}",
+  "Can you help me with this? {prompt}",
+  "I have a question.\n\n{prompt}",
+  "Task:\n{prompt}"
+]
+
+/** A template other than the identity one, applied; the text itself if no template changes it. */
+export const expandPrompt = (prompt: string, templates: ReadonlyArray<string>, rng: Random): string => {
+  const usable = templates.filter((t) => t.includes("{prompt}") && t.trim() !== "{prompt}")
+  if (usable.length === 0) return prompt
+  return rng.pick(usable).split("{prompt}").join(prompt)
+}
