@@ -100,10 +100,16 @@ export const snapshot = (root: string, skip: ReadonlyArray<string> = ["cache", "
   return out
 }
 
+/** Running (a zombie awaiting its reaper counts as dead: it cannot write anything). */
 export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
-    return true
+  } catch {
+    return false
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return !/^\d+ \(.*\) [ZX] /.test(stat)
   } catch {
     return false
   }

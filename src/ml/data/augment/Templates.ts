@@ -7,7 +7,6 @@
 import type { Random } from "../SeededRandom.js"
 
 export const DEFAULT_TEMPLATES: ReadonlyArray<string> = [
-  "{prompt}",
   "Instruction: {prompt}",
   "Please help with the following request.\n\n{prompt}",
   "Here is a task for you.\n{prompt}",
@@ -16,7 +15,7 @@ export const DEFAULT_TEMPLATES: ReadonlyArray<string> = [
   "Task:\n{prompt}"
 ]
 
-/** A template other than the identity one, applied; the text itself if no template changes it. */
+/** One of the templates (those without `{prompt}` or that add nothing are ignored), applied. */
 export const expandPrompt = (prompt: string, templates: ReadonlyArray<string>, rng: Random): string => {
   const usable = templates.filter((t) => t.includes("{prompt}") && t.trim() !== "{prompt}")
   if (usable.length === 0) return prompt
