@@ -9,8 +9,8 @@
  * Characters are code points, not UTF-16 units, so an emoji is one character
  * here as it is in Python.
  */
-import { type Counts, ngramCounts, overlapCount, totalCount } from "./internal/NgramCounts.js"
-import { codePoints, pyRemoveWhitespace } from "./internal/PythonText.js"
+import { type Counts, overlapCount, totalCount } from "./internal/NgramCounts.js"
+import { pyRemoveWhitespace } from "./internal/PythonText.js"
 import { referenceSets } from "./internal/References.js"
 import { sumRows } from "./internal/StatRows.js"
 import { SACREBLEU_VERSION } from "./Bleu.js"
@@ -21,9 +21,29 @@ export const CHRF_BETA = 2
 /** `[hyp, ref, match]` counts for each order 1..6. */
 export const CHRF_STATS_WIDTH = 3 * CHRF_CHAR_ORDER
 
+// N-grams are sliced from the string between code-point boundaries: the same
+// keys as joining code points, without building an array per n-gram (chrF
+// spends most of its time here).
 const charNgrams = (text: string): Array<Counts> => {
-  const chars = codePoints(pyRemoveWhitespace(text))
-  return Array.from({ length: CHRF_CHAR_ORDER }, (_, i) => ngramCounts(chars, i + 1, ""))
+  const line = pyRemoveWhitespace(text)
+  const starts: Array<number> = []
+  for (let i = 0; i < line.length; i++) {
+    const unit = line.charCodeAt(i)
+    const isLowSurrogate = unit >= 0xdc00 && unit <= 0xdfff
+    const afterHigh = i > 0 && line.charCodeAt(i - 1) >= 0xd800 && line.charCodeAt(i - 1) <= 0xdbff
+    if (!(isLowSurrogate && afterHigh)) starts.push(i)
+  }
+  starts.push(line.length)
+  const chars = starts.length - 1
+  return Array.from({ length: CHRF_CHAR_ORDER }, (_, order) => {
+    const n = order + 1
+    const counts: Counts = new Map()
+    for (let i = 0; i + n <= chars; i++) {
+      const key = line.slice(starts[i], starts[i + n])
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    return counts
+  })
 }
 
 /** chrF (0–100) from (summed) statistics. */

@@ -8,10 +8,11 @@ export type Counts = Map<string, number>
  * Counts the n-grams of one order. Tokens never contain a space (every caller
  * splits on whitespace first), so joining on a space is an injective key.
  */
-export const ngramCounts = (tokens: ReadonlyArray<string>, n: number, joiner = " "): Counts => {
+export const ngramCounts = (tokens: ReadonlyArray<string>, n: number): Counts => {
   const counts: Counts = new Map()
   for (let i = 0; i + n <= tokens.length; i++) {
-    const key = n === 1 ? tokens[i]! : tokens.slice(i, i + n).join(joiner)
+    let key = tokens[i]!
+    for (let k = 1; k < n; k++) key += " " + tokens[i + k]!
     counts.set(key, (counts.get(key) ?? 0) + 1)
   }
   return counts

@@ -1,7 +1,7 @@
 /**
  * Python `str` semantics that the reference metric implementations rely on and
- * JavaScript does not share: which characters `str.split()` treats as
- * whitespace, and indexing by code point rather than by UTF-16 unit.
+ * JavaScript does not share: which characters `str.split()` and
+ * `str.rstrip()` treat as whitespace.
  */
 
 // Python's str.isspace() set. JS `\s` differs: it adds U+FEFF and lacks
@@ -20,6 +20,3 @@ export const pyRstrip = (s: string): string => s.replace(PY_TRAILING_WHITESPACE,
 
 /** `"".join(s.split())`: the text with every whitespace character removed. */
 export const pyRemoveWhitespace = (s: string): string => s.replace(PY_WHITESPACE_RUN, "")
-
-/** The code points of `s`, so that `[i]` and `.length` count characters as Python does. */
-export const codePoints = (s: string): Array<string> => Array.from(s)
