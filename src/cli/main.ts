@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `cairn` command. Each subcommand lives in `commands/`; this file only assembles them and
  * hands the process to the Effect runtime, which turns SIGINT/SIGTERM into interruption (exit 130).
@@ -25,7 +24,10 @@ const cairn = Command.make("cairn").pipe(
 // Bundled, the worker sits beside this file; compiled but unbundled, under engine/internal.
 const bundledWorker = fileURLToPath(new URL("./stage-worker.js", import.meta.url))
 
-Command.runWith(cairn, { version: "0.1.0" })(process.argv.slice(2)).pipe(
+// make-style `-j4` is split into `-j 4`, which the flag parser understands.
+const argv = process.argv.slice(2).flatMap((a) => /^-j\d+$/.test(a) ? ["-j", a.slice(2)] : [a])
+
+Command.runWith(cairn, { version: "0.1.0" })(argv).pipe(
   Effect.provide(NodeServices.layer),
   fs.existsSync(bundledWorker) ? Effect.provideService(StageWorkerPath, bundledWorker) : (e) => e,
   NodeRuntime.runMain

@@ -7,6 +7,7 @@
  * rather than run through a JSON Schema validator because a no-op `cairn run` must start fast and
  * because errors need YAML line numbers.
  */
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -123,7 +124,7 @@ const compiledModuleFor = (abs: string): string | undefined => {
   }
 }
 
-export const loadPipeline = (file: string): Effect.Effect<LoadedPipeline, PipelineInvalid | PipelineInvalidMany> =>
+export const loadPipeline = (file: string, specCache?: SpecCache): Effect.Effect<LoadedPipeline, PipelineInvalid | PipelineInvalidMany> =>
   Effect.gen(function*() {
     const abs = path.resolve(file)
     const display = displayPath(abs)
@@ -147,12 +148,72 @@ export const loadPipeline = (file: string): Effect.Effect<LoadedPipeline, Pipeli
       if (spec instanceof PipelineInvalidMany) return yield* spec
       return { file: abs, display, spec, source: undefined }
     }
+    const cached = specCache?.read(abs)
+    if (cached !== undefined) {
+      // Positions are only needed to report an error; parse for them only then.
+      let source: YamlSource | undefined
+      return {
+        file: abs,
+        display,
+        spec: cached,
+        get source() {
+          if (source === undefined) {
+            const parsed = parseYaml(display, fs.readFileSync(abs, "utf8"))
+            source = parsed instanceof PipelineInvalid ? undefined : parsed
+          }
+          return source
+        }
+      }
+    }
     const text = fs.readFileSync(abs, "utf8")
     const source = parseYaml(display, text)
     if (source instanceof PipelineInvalid) return yield* source
     const spec = validateSpec(source.value, display, source)
     if (spec instanceof PipelineInvalidMany) return yield* spec
+    specCache?.write(abs, spec)
     return { file: abs, display, spec, source }
   })
+
+/**
+ * Parsed and validated specs, keyed by the file's identity and stat: a 200-stage YAML file takes
+ * longer to parse than everything else a no-op run does.
+ */
+export interface SpecCache {
+  readonly read: (file: string) => PipelineSpec | undefined
+  readonly write: (file: string, spec: PipelineSpec) => void
+}
+
+/** Bumped when validation rules change, so a spec validated by older rules is parsed again. */
+const SPEC_CACHE_VERSION = 1
+
+export const specCacheIn = (dir: string): SpecCache => {
+  const statKey = (file: string) => {
+    const st = fs.statSync(file, { bigint: true })
+    return `${SPEC_CACHE_VERSION}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+  }
+  const entry = (file: string) => path.join(dir, `pipeline-${createHash("sha1").update(file).digest("hex").slice(0, 16)}.json`)
+  return {
+    read: (file) => {
+      try {
+        const data = JSON.parse(fs.readFileSync(entry(file), "utf8")) as { key: string; spec: PipelineSpec }
+        // A file edited within the same timestamp tick could keep its stat; such recent files are
+        // never trusted from the cache.
+        return data.key === statKey(file) && Date.now() - fs.statSync(file).mtimeMs > 1_000 ? data.spec : undefined
+      } catch {
+        return undefined
+      }
+    },
+    write: (file, spec) => {
+      try {
+        fs.mkdirSync(dir, { recursive: true })
+        const tmp = `${entry(file)}.${process.pid}.tmp`
+        fs.writeFileSync(tmp, JSON.stringify({ key: statKey(file), spec }))
+        fs.renameSync(tmp, entry(file))
+      } catch {
+        // The cache is an optimisation only.
+      }
+    }
+  }
+}
 
 export type { StageSpec }

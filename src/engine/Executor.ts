@@ -42,6 +42,14 @@ export interface RunOptions {
   readonly locksDir: string
   /** Do not write cairn.lock (sweep trials run with overrides that are not the workspace's). */
   readonly readOnlyLock?: boolean
+  /**
+   * Watch mode: completes when the stage's running command must be given up because its inputs
+   * changed. The stage is stopped as on Ctrl-C (process tree killed, partial outs discarded) and
+   * its downstream in this run is skipped, while the rest of the run goes on.
+   */
+  readonly abandon?: (stage: string) => Effect.Effect<void>
+  /** Watch mode: true for a stage that already failed with this key; it waits for an input to change. */
+  readonly holdFailed?: (stage: string, key: string) => boolean
 }
 
 export type StageStatus = "fresh" | "restored" | "ran" | "failed" | "skipped" | "would-run" | "interrupted" | "ran-uncached"
@@ -71,6 +79,33 @@ interface StageRun {
   readonly backend?: string
 }
 
+/**
+ * A command's progress line, `::metric loss=0.42 acc=0.9 step=100` (optionally `total=N`): every
+ * other `name=number` pair is a metric. Sweeps stop trials early on these (docs/sweeps.md).
+ */
+export const parseMetricLine = (line: string): Omit<Extract<RunEvent, { _tag: "Progress" }>, "_tag" | "stage"> | undefined => {
+  const m = /^::metric\s+(.*)$/.exec(line.trim())
+  if (m === null) return undefined
+  let step: number | undefined
+  let total: number | undefined
+  const metrics: Record<string, number> = {}
+  for (const pair of m[1]!.split(/\s+/)) {
+    const eq = pair.indexOf("=")
+    const value = Number(pair.slice(eq + 1))
+    if (eq <= 0 || eq === pair.length - 1 || !Number.isFinite(value)) continue
+    const name = pair.slice(0, eq)
+    if (name === "step") step = value
+    else if (name === "total") total = value
+    else metrics[name] = value
+  }
+  if (step === undefined && Object.keys(metrics).length === 0) return undefined
+  return {
+    ...(step !== undefined ? { step } : {}),
+    ...(total !== undefined ? { total } : {}),
+    ...(Object.keys(metrics).length > 0 ? { metrics } : {})
+  }
+}
+
 /** Runs the stage's command or built-in, streaming its output as events. */
 const execute = (graph: Graph, stage: StageNode, lock: HeldLock) =>
   Effect.gen(function*() {
@@ -81,6 +116,9 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock) =>
     const onLine = (line: string) => {
       lines.push(line)
       pending.push({ _tag: "Output", stage: stage.name, line })
+      // Commands have no IPC channel; they report progress as `::metric` lines instead.
+      const progress = stage.kind === "cmd" ? parseMetricLine(line) : undefined
+      if (progress !== undefined) pending.push({ _tag: "Progress", stage: stage.name, ...progress })
     }
     const flush = Effect.suspend(() => Effect.forEach(pending.splice(0), reporter.emit, { discard: true }))
     const paramEnv = Object.fromEntries(Object.entries(stage.params).map(([k, v]) => [paramEnvName(k), renderValue(v)]))
@@ -223,10 +261,24 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             return false
           }
         }
+        // 2-3. hash inputs, fresh? A fresh stage needs no lock: nothing will be written, and a
+        // lock file per stage would dominate a no-op run.
+        if (!options.force) {
+          const quick = yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
+          if (quick.state === "fresh") {
+            statuses.set(name, "fresh")
+            keys.set(name, quick.key)
+            if (lockData.stages[name]?.key !== quick.key) {
+              lockUpdates.set(name, { key: quick.key, deps: quick.preImage.deps, params: quick.preImage.params, outs: quick.outs })
+            }
+            yield* reporter.emit({ _tag: "Fresh", stage: name, key: quick.key })
+            return true
+          }
+        }
         return yield* Effect.scoped(Effect.gen(function*() {
           const lock = yield* acquireLock(options.locksDir, `stage:${graph.workspace}:${name}`, (holder) =>
             reporter.emit({ _tag: "Waiting", stage: name, holder }))
-          // 2-4. hash inputs, fresh?, cached?
+          // 2-4 again under the lock: another run may have brought the stage up to date meanwhile.
           const a = yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
           keys.set(name, a.key)
           const lockEntry = (outs: Readonly<Record<string, string>>): LockEntry => ({
@@ -252,6 +304,11 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             }
           }
           const reason = options.force ? "forced" : a.state === "stale" ? a.reason : a.state === "uncached" ? "no outs: always runs" : "cached outputs unusable"
+          if (options.holdFailed?.(name, a.key) === true) {
+            statuses.set(name, "skipped")
+            yield* reporter.emit({ _tag: "Skipped", stage: name, reason: "failed with these inputs; waiting for one to change" })
+            return false
+          }
           if (options.dryRun) {
             statuses.set(name, "would-run")
             yield* reporter.emit({ _tag: "WouldRun", stage: name, reason: a.state === "restorable" ? "restore from cache" : reason })
@@ -307,7 +364,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         }
         for (const m of stage.metrics) fs.mkdirSync(path.dirname(path.join(graph.workspace, m)), { recursive: true })
         yield* reporter.emit({ _tag: "Started", stage: name, key, reason })
-        const run = yield* execute(graph, stage, lock).pipe(
+        const exec = execute(graph, stage, lock).pipe(
           Effect.onInterrupt(() =>
             removeOuts(graph, stage).pipe(
               Effect.andThen(Effect.sync(() => statuses.set(name, "interrupted"))),
@@ -315,7 +372,10 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             )
           )
         )
+        // The race awaits the loser's interruption, so the process tree is gone before the lock is released.
+        const run = options.abandon === undefined ? yield* exec : yield* Effect.raceFirst(exec, Effect.as(options.abandon(name), undefined))
         lock.setChild(undefined)
+        if (run === undefined) return false
         const fail = (why: string, tail: ReadonlyArray<string>) =>
           Effect.gen(function*() {
             statuses.set(name, "failed")

@@ -8,7 +8,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import { PipelineInvalid } from "../core/Errors.js"
 import { type LoadedParams, loadParams } from "../config/Params.js"
-import { loadPipeline, type LoadedPipeline } from "../config/PipelineFile.js"
+import { loadPipeline, type LoadedPipeline, specCacheIn } from "../config/PipelineFile.js"
 import { buildGraph } from "../graph/Graph.js"
 import { lockPathFor } from "../store/LockFile.js"
 
@@ -60,7 +60,7 @@ export const loadParamsFor = (pipeline: LoadedPipeline): Effect.Effect<LoadedPar
 /** Loads the pipeline and builds its graph with the given overrides. */
 export const openGraph = (paths: WorkspacePaths, overrides: ReadonlyArray<readonly [string, unknown]>) =>
   Effect.gen(function*() {
-    const pipeline = yield* loadPipeline(paths.pipelineFile)
+    const pipeline = yield* loadPipeline(paths.pipelineFile, specCacheIn(path.join(paths.cacheDir, "state")))
     const params = yield* loadParamsFor(pipeline)
     return yield* buildGraph(pipeline, {
       workspace: paths.root,

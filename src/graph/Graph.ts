@@ -72,7 +72,9 @@ const validateWith = (stage: string, builtin: BuiltinStage, value: unknown) =>
 export const buildGraph = (pipeline: LoadedPipeline, options: GraphOptions) =>
   Effect.gen(function*() {
     const registry = yield* BuiltinRegistry
-    const { spec, source, display } = pipeline
+    const { spec, display } = pipeline
+    // `pipeline.source` may parse the file on first access (positions are only for errors).
+    const source = { locate: (p: ReadonlyArray<string | number>, o?: { readonly key?: boolean }) => pipeline.source?.locate(p, o) }
     const issues: Array<Issue> = []
     const issue = (p: ReadonlyArray<string | number>, reason: string, key = false) =>
       issues.push(new PipelineInvalid({ file: display, position: source?.locate(p, { key }), field: fieldName(p), reason }))

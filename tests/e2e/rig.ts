@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
-export const cliPath = path.join(repoRoot, "dist", "bin", "cairn.js")
+export const cliPath = path.join(repoRoot, "bin", "cairn.cjs")
 
 export interface CliResult {
   readonly code: number | null

@@ -3,7 +3,8 @@
  * with typed placeholders (`[EMAIL]`, `[IPV4]`, `[IPV6]`, `[CREDIT_CARD]`, `[PHONE]`).
  *
  * Patterns are deliberately conservative, because false positives destroy training text (math
- * answers are full of digit runs): IP candidates must pass `node:net`'s parsers; a card number is
+ * answers are full of digit runs): IP candidates must pass `node:net`'s parsers (and an IPv6 one
+ * must contain a decimal digit); a card number is
  * a 13–19 digit run (spaces or dashes allowed between digits) that passes the Luhn check; a phone
  * number needs a `+` country code or the grouped North-American shape `(555) 123-4567` /
  * `555-123-4567`, and 10–15 digits in all. Kinds run in this order so an address inside an e-mail
@@ -41,7 +42,8 @@ const RULES: Readonly<Record<PiiKind, Rule>> = {
     maybe: (t) => t.includes(":"),
     // hex groups and colons (with an optional embedded IPv4 tail); node:net decides
     pattern: /(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![0-9A-Za-z:])/g,
-    accept: (m) => isIPv6(m) && /[0-9A-Fa-f]/.test(m) && m.replace(/[^:]/g, "").length >= 2
+    // a decimal digit is required so code such as `a::b` or `dead::beef` is left alone
+    accept: (m) => isIPv6(m) && /\d/.test(m)
   },
   ipv4: {
     maybe: (t) => t.includes("."),

@@ -18,6 +18,9 @@
 import type { DataRecord } from "./DataRecord.js"
 import { DataConfigInvalid } from "./DataErrors.js"
 import { seededRandom } from "./SeededRandom.js"
+import { readJsonl, writeJsonl } from "./Jsonl.js"
+import { writeJsonFile } from "./JsonFile.js"
+import { crossTab } from "./TaskCounts.js"
 
 export const SPLITS = ["train", "validation", "test"] as const
 export type SplitName = (typeof SPLITS)[number]
@@ -91,19 +94,34 @@ const globalTargets = (n: number, options: SplitOptions): Record<SplitName, numb
   return { train: n - t - v, validation: v, test: t }
 }
 
-/** Splits `total` over strata proportionally to `sizes`, exactly, by largest remainder. */
-const apportion = (total: number, sizes: ReadonlyArray<number>, order: ReadonlyArray<number>): Array<number> => {
+/**
+ * Splits `total` over strata proportionally to `sizes`, by largest remainder, never giving a
+ * stratum more than its `capacity`; the result adds up to `total` whenever capacity allows.
+ */
+const apportion = (
+  total: number,
+  sizes: ReadonlyArray<number>,
+  capacity: ReadonlyArray<number>,
+  order: ReadonlyArray<number>
+): Array<number> => {
   const n = sizes.reduce((a, b) => a + b, 0)
   if (n === 0) return sizes.map(() => 0)
   const exact = sizes.map((s) => (s * total) / n)
-  const out = exact.map(Math.floor)
+  const out = exact.map((e, i) => Math.min(Math.floor(e), capacity[i]!))
   let left = total - out.reduce((a, b) => a + b, 0)
   // ties in the remainder are broken by a seeded order of strata, not by their names
   const byRemainder = [...order].sort((a, b) => exact[b]! - out[b]! - (exact[a]! - out[a]!))
-  for (const i of byRemainder) {
-    if (left === 0) break
-    out[i]!++
-    left--
+  while (left > 0) {
+    let placed = false
+    for (const i of byRemainder) {
+      if (left === 0) break
+      if (out[i]! < capacity[i]!) {
+        out[i]!++
+        left--
+        placed = true
+      }
+    }
+    if (!placed) break
   }
   return out
 }
@@ -127,8 +145,9 @@ export const splitRecords = (records: ReadonlyArray<DataRecord>, options: SplitO
   const sizes = names.map((s) => strata.get(s)!.reduce((n, g) => n + g.members.length, 0))
   const order = seededRandom(options.seed, "strata").shuffle(names.map((_, i) => i))
   const targets = globalTargets(records.length, options)
-  const testShare = apportion(targets.test, sizes, order)
-  const validationShare = apportion(targets.validation, sizes, order)
+  // Validation is apportioned over what test left, so a one-record task is not promised to both.
+  const testShare = apportion(targets.test, sizes, sizes, order)
+  const validationShare = apportion(targets.validation, sizes, sizes.map((size, i) => size - testShare[i]!), order)
 
   const assignment: Array<SplitName> = new Array(records.length).fill("train")
   names.forEach((name, s) => {
@@ -154,4 +173,56 @@ export const splitRecords = (records: ReadonlyArray<DataRecord>, options: SplitO
   let multi = 0
   for (const g of groups.values()) if (g.members.length > 1) multi++
   return { splits, assignment, targets, groups: groups.size, multiRecordGroups: multi }
+}
+
+export interface SplitFiles {
+  readonly input: string
+  readonly train: string
+  readonly validation: string
+  readonly test: string
+  readonly report: string
+}
+
+export interface SplitReport {
+  readonly seed: number
+  readonly input: number
+  readonly targets: Readonly<Record<SplitName, number>>
+  readonly counts: Readonly<Record<SplitName, number>>
+  readonly byTask: Readonly<Record<string, Readonly<Record<SplitName, number>>>>
+  readonly groups: number
+  readonly multiRecordGroups: number
+  /** Groups found in more than one split; 0 by construction, checked on the output. */
+  readonly leakedGroups: number
+}
+
+/** Reads `input`, splits it, writes the three splits and the report; returns the result too. */
+export const splitFiles = async (files: SplitFiles, options: SplitOptions): Promise<{ result: SplitResult; report: SplitReport }> => {
+  const records = await readJsonl(files.input)
+  const result = splitRecords(records, options)
+  for (const split of SPLITS) await writeJsonl(files[split], result.splits[split])
+  const report: SplitReport = {
+    seed: options.seed,
+    input: records.length,
+    targets: result.targets,
+    counts: { train: result.splits.train.length, validation: result.splits.validation.length, test: result.splits.test.length },
+    byTask: await crossTab(records, result.assignment, SPLITS),
+    groups: result.groups,
+    multiRecordGroups: result.multiRecordGroups,
+    leakedGroups: leakedGroups(records, result.assignment)
+  }
+  await writeJsonFile(files.report, report)
+  return { result, report }
+}
+
+/** Groups whose records ended up in more than one split. */
+export const leakedGroups = (records: ReadonlyArray<DataRecord>, assignment: ReadonlyArray<SplitName>): number => {
+  const keys = groupKeys(records)
+  const seen = new Map<string, SplitName>()
+  const leaked = new Set<string>()
+  keys.forEach((k, i) => {
+    const s = seen.get(k)
+    if (s === undefined) seen.set(k, assignment[i]!)
+    else if (s !== assignment[i]) leaked.add(k)
+  })
+  return leaked.size
 }

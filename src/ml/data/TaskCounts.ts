@@ -19,11 +19,11 @@ export const countByTask = async (records: ReadonlyArray<DataRecord>): Promise<R
 }
 
 /** `{task: {column value: count}}`, e.g. records per task per split, every cell filled (0 if none). */
-export const crossTab = async (
+export const crossTab = async <C extends string>(
   records: ReadonlyArray<DataRecord>,
-  labels: ReadonlyArray<string>,
-  columns: ReadonlyArray<string>
-): Promise<Record<string, Record<string, number>>> => {
+  labels: ReadonlyArray<C>,
+  columns: ReadonlyArray<C>
+): Promise<Record<string, Record<C, number>>> => {
   const aq = await import("arquero")
   if (records.length === 0) return {}
   const rows = aq
@@ -36,6 +36,6 @@ export const crossTab = async (
     .objects() as Array<Record<string, string | number | undefined>>
   return Object.fromEntries(rows.map((row) => [
     String(row["task"]),
-    Object.fromEntries(columns.map((c) => [c, Number(row[c] ?? 0)]))
+    Object.fromEntries(columns.map((c) => [c, Number(row[c] ?? 0)])) as Record<C, number>
   ]))
 }

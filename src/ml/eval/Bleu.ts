@@ -18,6 +18,9 @@ import { tokenize13a } from "./internal/Tokenizer13a.js"
 
 export const BLEU_MAX_ORDER = 4
 
+/** Length of a statistics vector: `[hypLen, refLen, correct1..4, total1..4]`. */
+export const BLEU_STATS_WIDTH = 2 + 2 * BLEU_MAX_ORDER
+
 export const SACREBLEU_VERSION = "2.6.0"
 
 export interface BleuScore {
@@ -110,8 +113,6 @@ export const bleuFromStats = (stats: BleuStats, effectiveOrder: boolean): BleuSc
   for (let i = 0; i < order; i++) logSum += flooredLog(precisions[i]!)
   return result(bp * Math.exp(logSum / order))
 }
-
-export const BLEU_STATS_WIDTH = 2 + 2 * BLEU_MAX_ORDER
 
 /** `sacrebleu.sentence_bleu(hyp, refs)`: effective order, exp smoothing. */
 export const sentenceBleu = (hyp: string, refs: ReadonlyArray<string>): BleuScore =>

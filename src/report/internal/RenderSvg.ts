@@ -4,8 +4,7 @@
  * vega and vega-lite are imported on first use: together they take hundreds
  * of milliseconds to load, and the CLI's no-op path must not pay for them.
  * Rendering uses vega's string renderer (`renderer: "none"` + `toSVG`), which
- * needs no DOM or canvas; text widths are then estimated from font size, the
- * same on every machine.
+ * needs no DOM or canvas.
  */
 import type { TopLevelSpec } from "vega-lite"
 
@@ -38,6 +37,11 @@ const quiet = {
 const renderNow = async (spec: TopLevelSpec): Promise<string> => {
   const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")])
   const compiled = vegaLite.compile(spec, { logger: quiet }).spec
+  // Text widths drive label layout. vega measures them with node-canvas when
+  // that package happens to be installed and estimates them from font size
+  // otherwise; always estimating keeps the bytes the same on every machine.
+  // (`textMetrics` is exported at runtime but missing from vega's typings.)
+  ;(vega as unknown as { textMetrics?: { canvas(use: boolean): void } }).textMetrics?.canvas(false)
   vega.resetSVGDefIds()
   const view = new vega.View(vega.parse(compiled), { renderer: "none", logger: quiet })
   try {

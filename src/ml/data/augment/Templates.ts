@@ -1,19 +1,10 @@
 /**
  * Prompt expansion from instruction templates: the prompt is rewrapped in a phrasing chosen from
  * a template list (`{prompt}` marks where it goes), so the model sees the same request asked in
- * several ways. The default templates only add neutral framing, never a constraint the original
- * completion might not meet ("answer in one word").
+ * several ways. The stock list lives in the augment stage's params schema; it only adds neutral
+ * framing, never a constraint the original completion might not meet ("answer in one word").
  */
 import type { Random } from "../SeededRandom.js"
-
-export const DEFAULT_TEMPLATES: ReadonlyArray<string> = [
-  "Instruction: {prompt}",
-  "Please help with the following request.\n\n{prompt}",
-  "Here is a task for you.\n{prompt}",
-  "Can you help me with this? {prompt}",
-  "I have a question.\n\n{prompt}",
-  "Task:\n{prompt}"
-]
 
 /** One of the templates (those without `{prompt}` or that add nothing are ignored), applied. */
 export const expandPrompt = (prompt: string, templates: ReadonlyArray<string>, rng: Random): string => {

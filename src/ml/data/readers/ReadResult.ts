@@ -41,6 +41,8 @@ export const convertRows = (
       drafts.push(...result.drafts)
     }
   }
+  // parse failures were collected first; report everything in file order
+  invalid.sort((a, b) => a.line - b.line)
   return { drafts, invalid, skipped }
 }
 

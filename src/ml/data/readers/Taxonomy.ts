@@ -180,7 +180,7 @@ const errorReason = (error: ErrorObject, kind: TaxonomyKind, version: TaxonomyVe
     case "minLength":
       return "must not be empty"
     case "minItems":
-      return `needs at least ${String(error.params["limit"])} items ${where}`
+      return `needs at least ${String(error.params["limit"])} item${error.params["limit"] === 1 ? "" : "s"} ${where}`
     case "type":
       return `must be ${String(error.params["type"])}`
     case "uniqueItems":
