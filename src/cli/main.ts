@@ -15,10 +15,12 @@ import { metricsCommand } from "./commands/Metrics.js"
 import { paramsCommand } from "./commands/Params.js"
 import { runCommand } from "./commands/Run.js"
 import { statusCommand } from "./commands/Status.js"
+import { sweepCommand } from "./commands/Sweep.js"
+import { watchCommand } from "./commands/Watch.js"
 
 const cairn = Command.make("cairn").pipe(
   Command.withDescription("Pipeline runner for instruction fine-tuning experiments"),
-  Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand])
+  Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand, watchCommand, sweepCommand])
 )
 
 // Bundled, the worker sits beside this file; compiled but unbundled, under engine/internal.

@@ -374,7 +374,6 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         )
         // The race awaits the loser's interruption, so the process tree is gone before the lock is released.
         const run = options.abandon === undefined ? yield* exec : yield* Effect.raceFirst(exec, Effect.as(options.abandon(name), undefined))
-        lock.setChild(undefined)
         if (run === undefined) return false
         const fail = (why: string, tail: ReadonlyArray<string>) =>
           Effect.gen(function*() {

@@ -85,17 +85,25 @@ const makeHasher = (stateFile: string | undefined): FileHasherShape => {
     }
   }
 
+  /**
+   * Hashes of recently modified files: trusted for the rest of this process (the engine hashes a
+   * stage's outs once its process has exited, and its downstream reads them moments later), but
+   * never persisted.
+   */
+  const racy = new Map<string, StatEntry>()
+
   const hashFile = (abs: string, st: fs.BigIntStats): ContentHash => {
     const key = statKey(st)
-    const hit = cache.get(abs)
+    const hit = cache.get(abs) ?? racy.get(abs)
     if (hit !== undefined && hit[0] === key) return ContentHash(hit[1])
     const hash = hashFileBytes(abs)
     if (Date.now() - Number(st.mtimeMs) > RACY_WINDOW_MS) {
       cache.set(abs, [key, hash])
+      racy.delete(abs)
       dirty = true
-    } else if (hit !== undefined) {
-      cache.delete(abs)
-      dirty = true
+    } else {
+      racy.set(abs, [key, hash])
+      if (cache.delete(abs)) dirty = true
     }
     return hash
   }
@@ -140,6 +148,7 @@ const makeHasher = (stateFile: string | undefined): FileHasherShape => {
             dirty = true
           }
         }
+        for (const k of racy.keys()) if (k === abs || k.startsWith(abs + path.sep)) racy.delete(k)
       }),
     flush: Effect.sync(() => {
       if (!dirty || stateFile === undefined) return

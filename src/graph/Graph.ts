@@ -202,7 +202,26 @@ export const buildGraph = (pipeline: LoadedPipeline, options: GraphOptions) =>
       }
     }
 
-    // Edges from files.
+    // Edges from files. A dep is produced by the out it names, by an out directory it lies in,
+    // or (a dep directory) by every out inside it; sorted paths make each lookup logarithmic.
+    const byPath = new Map(writers.map((w) => [w.path, w]))
+    const producersOf = (d: string) => {
+      const found: Array<(typeof writers)[number]> = []
+      for (let p = d; p !== "." && p !== ""; p = path.posix.dirname(p)) {
+        const w = byPath.get(p)
+        if (w !== undefined) found.push(w)
+      }
+      const prefix = d + "/"
+      let lo = 0
+      let hi = sorted.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (sorted[mid]!.path < prefix) lo = mid + 1
+        else hi = mid
+      }
+      for (let i = lo; i < sorted.length && sorted[i]!.path.startsWith(prefix); i++) found.push(sorted[i]!)
+      return found
+    }
     const byName = new Map(nodes.map((n) => [n.name, n]))
     const upstream = new Map<string, Set<string>>(nodes.map((n) => [n.name, new Set<string>()]))
     for (const n of nodes) {
@@ -212,7 +231,7 @@ export const buildGraph = (pipeline: LoadedPipeline, options: GraphOptions) =>
         else upstream.get(n.name)!.add(a)
       })
       n.deps.forEach((d) => {
-        const producers = writers.filter((w) => within(d, w.path) || within(w.path, d))
+        const producers = producersOf(d)
         for (const w of producers) upstream.get(n.name)!.add(w.stage)
         if (producers.length === 0 && !fs.existsSync(path.join(options.workspace, d))) {
           const i = (stageSpec.deps ?? []).findIndex((x) => {

@@ -13,6 +13,7 @@
  * stage reruns.
  */
 import * as fs from "node:fs"
+import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 import { StoreError } from "../core/Errors.js"
@@ -119,17 +120,45 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     }
   }
 
-  const putFile = (abs: string, expected: string): void => {
+  /** Files up to this size are read once into memory, hashed and written; larger ones stream. */
+  const IN_MEMORY_LIMIT = 64 << 20
+
+  /**
+   * Copies a workspace file into the store. Asynchronous (libuv's thread pool does the reads,
+   * writes and fsync), so the engine keeps starting other stages while outputs are saved.
+   */
+  const putFile = async (abs: string, expected: string): Promise<void> => {
     if (touch(objectPath(expected))) return
     ensureTmp()
     const tmp = path.join(tmpDir, uniqueName("obj"))
-    cloneOrCopy(abs, tmp)
-    const actual = hashFileBytes(tmp)
+    let actual: string
+    if ((await fsp.stat(abs)).size <= IN_MEMORY_LIMIT) {
+      const data = await fsp.readFile(abs)
+      actual = sha256(data)
+      if (actual === expected) {
+        const fh = await fsp.open(tmp, "w")
+        try {
+          await fh.writeFile(data)
+          await fh.sync()
+        } finally {
+          await fh.close()
+        }
+      }
+    } else {
+      await fsp.copyFile(abs, tmp, fs.constants.COPYFILE_FICLONE)
+      actual = hashFileBytes(tmp)
+      if (actual === expected) fsyncFile(tmp)
+    }
+    // The bytes stored are the bytes hashed: a file rewritten since the stage ended is refused.
     if (actual !== expected) {
-      fs.rmSync(tmp, { force: true })
+      await fsp.rm(tmp, { force: true })
       throw new Error(`changed while being saved (hash ${actual.slice(0, 10)}… ≠ ${expected.slice(0, 10)}…)`)
     }
-    commitObject(tmp, expected)
+    const dest = objectPath(expected)
+    if (fs.existsSync(dest)) return void (await fsp.rm(tmp, { force: true }))
+    await fsp.mkdir(path.dirname(dest), { recursive: true })
+    await fsp.chmod(tmp, 0o444)
+    await fsp.rename(tmp, dest)
   }
 
   const putBytes = (data: Buffer): ContentHash => {
@@ -214,14 +243,14 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     tmpDir,
     objectPath,
     save: (abs, known) =>
-      Effect.try({
-        try: (): OutEntry => {
+      Effect.tryPromise({
+        try: async (): Promise<OutEntry> => {
           if (known.type === "missing") throw new Error("was not produced by the stage")
           if (known.type === "file") {
-            putFile(abs, known.hash)
+            await putFile(abs, known.hash)
             return { type: "file", hash: known.hash }
           }
-          for (const [rel, hash] of known.manifest.entries) putFile(path.join(abs, ...rel.split("/")), hash)
+          for (const [rel, hash] of known.manifest.entries) await putFile(path.join(abs, ...rel.split("/")), hash)
           const treeHash = putBytes(manifestBytes(known.manifest))
           return { type: "dir", hash: treeHash }
         },
@@ -235,14 +264,19 @@ export const makeStore = (root: string): ArtifactStoreShape => {
       }),
     readRecord: (key) => Effect.sync(() => readRecordSync(path.join(runs, `${key}.json`))),
     writeRecord: (record) =>
-      Effect.try({
-        try: () => {
-          fs.mkdirSync(runs, { recursive: true })
+      Effect.tryPromise({
+        try: async () => {
+          await fsp.mkdir(runs, { recursive: true })
           ensureTmp()
           const tmp = path.join(tmpDir, uniqueName("run"))
-          fs.writeFileSync(tmp, JSON.stringify(record, null, 1))
-          fsyncFile(tmp)
-          fs.renameSync(tmp, path.join(runs, `${record.key}.json`))
+          const fh = await fsp.open(tmp, "w")
+          try {
+            await fh.writeFile(JSON.stringify(record, null, 1))
+            await fh.sync()
+          } finally {
+            await fh.close()
+          }
+          await fsp.rename(tmp, path.join(runs, `${record.key}.json`))
         },
         catch: ioError(runs)
       }),

@@ -21,6 +21,9 @@ export interface Published {
   readonly notes: ReadonlyArray<string>
 }
 
+/** Where a sweep keeps its journal, results and trial workspaces. */
+export const sweepDirectory = (workspace: string, sweep: string): string => path.join(workspace, ".cairn", "sweeps", sweep)
+
 /** The results table's file, which the `sweep` stage reads; it exists from a sweep's first run on. */
 export const resultsFile = (dir: string): string => path.join(dir, "results.json")
 

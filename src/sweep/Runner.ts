@@ -17,6 +17,8 @@
  * the journal belongs to a process that died and is run again; finished and stopped trials never
  * are. Ctrl-C marks the trials it interrupts `pending`.
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { Clock, Data, Deferred, Effect, Result } from "effect"
 import { PipelineInvalid, PipelineInvalidMany, StoreError, UsageError } from "../core/Errors.js"
 import type { RunEvent } from "../core/RunEvent.js"
@@ -35,7 +37,7 @@ import {
   type TrialEvent,
   type TrialState
 } from "./Journal.js"
-import { ensureResultsFile, publishResults, type Published } from "./Publish.js"
+import { ensureResultsFile, publishResults, type Published, sweepDirectory } from "./Publish.js"
 import { planResume } from "./Resume.js"
 import { suggest, type TrialParams, type TrialParamValues, type TrialResult } from "./Search.js"
 import { formatShard, type Shard } from "./Shard.js"
@@ -43,7 +45,7 @@ import { decodeSweep, type SweepSpec, type SweepSpecIssue } from "./SweepSpec.js
 import { layoutSweep, type SweepLayout } from "./internal/SweepLayout.js"
 import { makeTerminator, objectiveIn, type ProgressReport } from "./internal/Terminator.js"
 import { trialMetrics } from "./internal/TrialMetrics.js"
-import { hiddenPaths, mirrorWorkspace, sweepDir, trialDir, trialPaths } from "./internal/TrialWorkspace.js"
+import { hiddenPaths, mirrorWorkspace, trialDir, trialPaths } from "./internal/TrialWorkspace.js"
 
 /** What happens to a sweep's trials, as data; the CLI renders these. */
 export type SweepEvent =
@@ -51,6 +53,8 @@ export type SweepEvent =
     readonly _tag: "SweepPlanned"
     readonly sweep: string
     readonly method: SweepSpec["method"]
+    /** The objective, `<stage>.<key>`. */
+    readonly metric: string
     readonly shard?: string
     /** Trials to run now (new ones and `resumed` ones). */
     readonly run: number
@@ -178,7 +182,7 @@ export const runSweep = (paths: WorkspacePaths, name: string, options: SweepRunO
     const { pipeline, spec } = yield* loadSweep(paths, name)
     // A `sweep` stage reads its sweep's results table; it must exist for the graph to validate.
     yield* storeTry(paths.root, () => {
-      for (const n of Object.keys(pipeline.spec.sweeps ?? {})) ensureResultsFile(sweepDir(paths.root, n))
+      for (const n of Object.keys(pipeline.spec.sweeps ?? {})) ensureResultsFile(sweepDirectory(paths.root, n))
     })
     const graph = yield* openGraph(paths, [])
     const layout = layoutSweep(spec, graph)
@@ -228,6 +232,7 @@ const sweepLocked = (
       _tag: "SweepPlanned",
       sweep: spec.name,
       method: spec.method,
+      metric: spec.metric.name,
       ...(shard !== undefined ? { shard } : {}),
       run: plan.run.length,
       resumed: plan.resumed.length,
@@ -473,7 +478,11 @@ const sweepLocked = (
     }
 
     const state = foldJournal(events)
-    const published = yield* publishResults(sweepDir(paths.root, spec.name), state, spec)
+    const dir = sweepDirectory(paths.root, spec.name)
+    // Charts take a second to render; a sweep with nothing to do keeps results newer than its journal.
+    const published = upToDate(dir, file)
+      ? { files: resultFiles(dir), notes: [] }
+      : yield* publishResults(dir, state, spec)
     for (const message of published.notes) yield* options.onEvent({ _tag: "SweepNote", message })
     const failed = [...state.values()].filter((s) => s.status === "failed").map((s) => s.id)
     if (failed.length > 0 || failedNow.length > 0) {
@@ -485,6 +494,16 @@ const sweepLocked = (
       : undefined
     return { spec, state, published, ...(note !== undefined ? { note } : {}) } satisfies SweepOutcome
   })
+
+const mtime = (f: string): number => fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? -1
+
+const upToDate = (dir: string, journal: string): boolean => {
+  const table = mtime(path.join(dir, "results.csv"))
+  return table >= 0 && table >= mtime(journal)
+}
+
+const resultFiles = (dir: string): ReadonlyArray<string> =>
+  fs.readdirSync(dir).filter((f) => /^(results\.|best\.json$|.*\.svg$)/.test(f)).sort().map((f) => path.join(dir, f))
 
 /** Every out and metrics path of a graph: what a trial workspace must hold as its own. */
 const graphOuts = (graph: Graph) =>

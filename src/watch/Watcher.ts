@@ -130,7 +130,7 @@ export const watch = (options: WatchOptions) =>
         const key = startedKey.get(e.stage)
         if (key !== undefined) failedKey.set(e.stage, key)
       } else if (e._tag === "Succeeded" || e._tag === "Fresh" || e._tag === "Restored") failedKey.delete(e.stage)
-      if (SETTLING.has(e._tag) && "stage" in e) run.settled.add(e.stage)
+      if (SETTLING.has(e._tag) && "stage" in e && e.stage !== undefined) run.settled.add(e.stage)
     }
 
     const startRun = (stages: ReadonlyArray<string>) =>

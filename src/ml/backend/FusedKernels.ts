@@ -12,17 +12,17 @@ import * as tf from "@tensorflow/tfjs"
 export const FusedKernel = {
   /** inputs {x [M,K], w [K,N], dy [M,N]}; attrs {bias: boolean, weight: boolean} → [dx, dw?, db?] */
   LinearGrad: "CairnLinearGrad",
-  /** inputs {qkv [B·T, 3d]}; attrs {batch, seqLen, heads, dropout, seed} → [out [B·T, d], probs] */
+  /** inputs {qkv [B·T, 3d], mask? [B,H,T,T]}; attrs {batch, seqLen, heads} → [out [B·T, d], probs [B,H,T,T]] */
   Attention: "CairnAttention",
-  /** inputs {dy [B·T, d], qkv, probs}; attrs as Attention → [dqkv] */
+  /** inputs {dy [B·T, d], qkv, probs, mask?}; attrs as Attention → [dqkv] */
   AttentionGrad: "CairnAttentionGrad",
   /** inputs {x [M,d], gamma [d], beta [d]}; attrs {epsilon} → [y, mean [M], rstd [M]] */
   LayerNorm: "CairnLayerNorm",
   /** inputs {dy, x, gamma, mean, rstd} → [dx, dgamma, dbeta] */
   LayerNormGrad: "CairnLayerNormGrad",
-  /** inputs {x} → [y] (tanh-approximated GELU) */
+  /** inputs {x} → [y, s] (tanh-approximated GELU; s is saved state for the gradient) */
   Gelu: "CairnGelu",
-  /** inputs {dy, x} → [dx] */
+  /** inputs {dy, x, s} → [dx] */
   GeluGrad: "CairnGeluGrad"
 } as const
 

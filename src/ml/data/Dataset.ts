@@ -26,6 +26,12 @@ export type OnInvalid = "fail" | "skip"
 export interface ReadOptions {
   readonly format?: FormatOption
   readonly onInvalid?: OnInvalid
+  /**
+   * The path to record in `source` fields and problem reports instead of the one read: stages
+   * read resolved absolute paths but record the workspace-relative path the pipeline wrote, so
+   * outputs do not depend on where the workspace lives.
+   */
+  readonly sourceAs?: string
 }
 
 export interface Dataset {
@@ -52,14 +58,23 @@ export const readDataset = async (target: string, options: ReadOptions = {}): Pr
   if (stat === undefined) throw new DataReadFailed({ path: target, reason: "no such file or directory" })
   const parts = stat.isDirectory() ? await readDirectory(target, options.format ?? "auto") : [await readFile(target, options.format ?? "auto")]
   if (parts.length === 0) throw new DataReadFailed({ path: target, reason: "no dataset files found (looked for qna.yaml, *.jsonl, *.json, *.csv, *.tsv)" })
-  const invalid = parts.flatMap((p) => p.result.invalid)
-  if (invalid.length > 0 && onInvalid === "fail") throw new DatasetInvalid({ path: target, invalid })
+  const rename = renamer(target, options.sourceAs)
+  const invalid = parts.flatMap((p) => p.result.invalid.map((i) => ({ ...i, file: rename(i.file) })))
+  if (invalid.length > 0 && onInvalid === "fail") throw new DatasetInvalid({ path: rename(target), invalid })
   return {
-    records: assignIds(parts.flatMap((p) => p.result.drafts)),
+    records: assignIds(parts.flatMap((p) => p.result.drafts.map((d) => ({ ...d, source: rename(d.source) })))),
     invalid,
     skipped: parts.reduce((n, p) => n + p.result.skipped, 0),
     format: parts[0]!.format
   }
+}
+
+/** Maps `target` (and paths inside it) to `sourceAs`, with `/` separators; other paths pass. */
+const renamer = (target: string, sourceAs: string | undefined) => (p: string): string => {
+  if (sourceAs === undefined) return p
+  if (p === target) return sourceAs
+  const prefix = target.endsWith(path.sep) ? target : target + path.sep
+  return p.startsWith(prefix) ? `${sourceAs.replace(/\/+$/, "")}/${p.slice(prefix.length).split(path.sep).join("/")}` : p
 }
 
 interface FilePart {

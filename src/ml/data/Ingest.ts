@@ -2,8 +2,9 @@
  * The ingest stage's logic: read one or more sources in any supported format into one canonical
  * JSONL file.
  *
- * `source` fields are rewritten relative to the workspace, so the output (and therefore the
- * cache key of everything downstream) does not depend on where the workspace is checked out.
+ * `source` fields hold the path as the pipeline wrote it (plus the file inside a directory), not
+ * the resolved one, so the output (and therefore the cache key of everything downstream) does
+ * not depend on where the workspace is checked out.
  * Ids stay content ids; the same record in two sources gets an occurrence suffix in the second.
  */
 import * as path from "node:path"
@@ -44,21 +45,17 @@ export const ingestFiles = async (
   onInvalid: OnInvalid,
   workspace: string
 ): Promise<IngestReport> => {
-  const relative = (p: string): string => {
-    const rel = path.relative(workspace, path.resolve(workspace, p))
-    return rel.startsWith("..") || path.isAbsolute(rel) ? p : rel.split(path.sep).join("/")
-  }
   const all: Array<DataRecord> = []
   const perSource: Array<IngestReport["sources"][number]> = []
   for (const source of sources) {
-    const dataset = await readDataset(path.resolve(workspace, source.path), { format: source.format, onInvalid })
-    for (const r of dataset.records) all.push({ ...r, source: relative(r.source), ...(source.task !== undefined ? { task: source.task } : {}) })
+    const dataset = await readDataset(path.resolve(workspace, source.path), { format: source.format, onInvalid, sourceAs: source.path })
+    for (const r of dataset.records) all.push(source.task !== undefined ? { ...r, task: source.task } : r)
     perSource.push({
       path: source.path,
       format: dataset.format,
       records: dataset.records.length,
       skipped: dataset.skipped,
-      invalid: dataset.invalid.slice(0, INVALID_LISTED).map((i) => formatInvalid({ ...i, file: relative(i.file) }))
+      invalid: dataset.invalid.slice(0, INVALID_LISTED).map(formatInvalid)
     })
   }
   const records = assignIds(all)

@@ -107,7 +107,8 @@ export const sha256File = async (file: string): Promise<string> => createHash("s
 
 /**
  * Mixes the train split (already written at `train.path`) with the recipe's datasets, writes the
- * mixed set to `out` and the manifest to `manifest`. `resolve` maps recipe paths to files.
+ * mixed set to `files.out` and the manifest to `files.manifest`. Every path is as the pipeline
+ * wrote it (workspace-relative) and is what the manifest records; `resolve` maps it to a file.
  */
 export const replayFiles = async (
   train: { readonly path: string; readonly records: ReadonlyArray<DataRecord>; readonly samplingSize: SamplingSize },
@@ -119,7 +120,7 @@ export const replayFiles = async (
   const sources: Array<ReplaySource & { file: string }> = [{ name: "train", path: train.path, file: resolve(train.path), records: train.records, samplingSize: train.samplingSize }]
   for (const d of datasets) {
     const file = resolve(d.path)
-    const dataset = await readDataset(file, { format: d.format ?? "auto", onInvalid: "fail" })
+    const dataset = await readDataset(file, { format: d.format ?? "auto", onInvalid: "fail", sourceAs: d.path })
     sources.push({ name: d.name ?? d.path, path: d.path, file, records: dataset.records, samplingSize: d.sampling_size })
   }
   const names = new Set<string>()
@@ -128,7 +129,7 @@ export const replayFiles = async (
     names.add(s.name)
   }
   const { records, selected } = await mixReplay(sources, seed)
-  await writeJsonl(files.out, records)
+  await writeJsonl(resolve(files.out), records)
   const manifest: ReplayManifest = {
     seed,
     sources: await Promise.all(sources.map(async (s, i) => ({
@@ -141,6 +142,6 @@ export const replayFiles = async (
     }))),
     output: { path: files.out, sha256: createHash("sha256").update(toJsonl(records)).digest("hex"), records: records.length }
   }
-  await writeJsonFile(files.manifest, manifest)
+  await writeJsonFile(resolve(files.manifest), manifest)
   return manifest
 }

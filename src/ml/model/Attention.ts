@@ -33,19 +33,25 @@ export const causalSelfAttention = (
   causalMask: tf.Tensor2D,
   dropout?: AttentionDropout
 ): tf.Tensor2D => {
-  const rate = dropout?.rate ?? 0
-  const seed = dropout?.seed ?? 0
   if (!hasFusedKernel(FusedKernel.Attention)) return referenceAttention(qkv, shape, causalMask, dropout)
-  const attrs = { batch: shape.batch, seqLen: shape.seqLen, heads: shape.heads, dropout: rate, seed }
+  const { batch: b, seqLen: t, heads: h } = shape
+  const attrs = { batch: b, seqLen: t, heads: h }
   const op = tf.customGrad((...args: Array<unknown>) => {
     const input = args[0] as tf.Tensor2D
     const save = args[args.length - 1] as tf.GradSaveFunc
-    const [out, probs] = runFused(FusedKernel.Attention, { qkv: input }, attrs)
-    save([input, probs!])
+    const mask = dropout !== undefined && dropout.rate > 0
+      ? tf.tensor(dropoutMask(b * h * t * t, dropout.rate, dropout.seed), [b, h, t, t])
+      : undefined
+    const [out, probs] = runFused(FusedKernel.Attention, mask === undefined ? { qkv: input } : { qkv: input, mask }, attrs)
+    save(mask === undefined ? [input, probs!] : [input, probs!, mask])
     return {
       value: out as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
-        runFused(FusedKernel.AttentionGrad, { dy: dy as tf.Tensor, qkv: saved[0]!, probs: saved[1]! }, attrs)
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => {
+        const [qkvSaved, probsSaved, maskSaved] = saved
+        const inputs: tf.NamedTensorMap = { dy: dy as tf.Tensor, qkv: qkvSaved!, probs: probsSaved! }
+        if (maskSaved !== undefined) inputs["mask"] = maskSaved
+        return runFused(FusedKernel.AttentionGrad, inputs, attrs)
+      }
     }
   })
   return op(qkv) as tf.Tensor2D

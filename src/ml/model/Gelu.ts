@@ -13,10 +13,12 @@ export const gelu = (x: tf.Tensor): tf.Tensor => {
   const op = tf.customGrad((...args: Array<unknown>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc
     if (hasFusedKernel(FusedKernel.Gelu)) {
-      save([x])
+      const [y, s] = runFused(FusedKernel.Gelu, { x })
+      save([x, s!])
       return {
-        value: runFused(FusedKernel.Gelu, { x })[0]!,
-        gradFunc: (dy: tf.Tensor | Array<tf.Tensor>) => runFused(FusedKernel.GeluGrad, { dy: dy as tf.Tensor, x })
+        value: y!,
+        gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
+          runFused(FusedKernel.GeluGrad, { dy: dy as tf.Tensor, x: saved[0]!, s: saved[1]! })
       }
     }
     const t = tf.tidy(() => tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), k)), c)))

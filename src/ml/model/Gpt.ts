@@ -194,8 +194,9 @@ export class Gpt {
   /** LM-head logits [N, V] for hidden rows [N, d] (tied to the token embedding). */
   logits(hidden: tf.Tensor2D): tf.Tensor2D {
     const wte = this.weight("transformer.wte.weight")
-    if (wte.trainable) return matMulTransposed(hidden, wte)
-    return matMulTransposed(hidden, wte, this.frozenHeadTranspose(wte))
+    const table = wte as tf.Tensor as tf.Tensor2D
+    if (wte.trainable) return matMulTransposed(hidden, table)
+    return matMulTransposed(hidden, table, this.frozenHeadTranspose(wte))
   }
 
   /** Logits [B·T, V] for ids [B, T]. */

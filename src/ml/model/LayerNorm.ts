@@ -14,11 +14,11 @@ export const layerNorm = (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
     const save = args[args.length - 1] as tf.GradSaveFunc
     if (hasFusedKernel(FusedKernel.LayerNorm)) {
       const [y, mean, rstd] = runFused(FusedKernel.LayerNorm, { x, gamma, beta }, { epsilon })
-      save([mean!, rstd!])
+      save([x, mean!, rstd!])
       return {
         value: y as tf.Tensor2D,
         gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
-          runFused(FusedKernel.LayerNormGrad, { dy: dy as tf.Tensor, x, gamma, mean: saved[0]!, rstd: saved[1]! })
+          runFused(FusedKernel.LayerNormGrad, { dy: dy as tf.Tensor, x: saved[0]!, gamma, mean: saved[1]!, rstd: saved[2]! })
       }
     }
     const [xhat, rstd] = tf.tidy(() => {

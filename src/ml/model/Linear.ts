@@ -26,13 +26,14 @@ export const linear = (x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.T
   if (trainB) inputs.push(bias!)
   const op = tf.customGrad((...args: Array<unknown>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc
+    // Only saved tensors outlive the forward's tidy scope; weights are variables and stay.
     save([x])
     const value = forward(x, w, bias)
     return {
       value,
-      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>) => {
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => {
         const g = dy as tf.Tensor2D
-        const [dx, dw, db] = linearGrad(x, w, g, trainW, trainB)
+        const [dx, dw, db] = linearGrad(saved[0] as tf.Tensor2D, w, g, trainW, trainB)
         const grads: Array<tf.Tensor> = [dx]
         if (trainW) grads.push(dw!)
         if (trainB) grads.push(db!)
@@ -56,7 +57,7 @@ export const frozenLinear = (x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D)
 }
 
 const forward = (x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D =>
-  bias === undefined ? tf.matMul(x, w) : tf.fused.matMul({ a: x, b: w, bias })
+  (bias === undefined ? tf.matMul(x, w) : tf.fused.matMul({ a: x, b: w, bias })) as tf.Tensor2D
 
 /** dy [M,N] · wᵀ → [M,K], with an explicit transpose of the (small) weight. */
 const matMulByTranspose = (dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D =>
@@ -88,7 +89,7 @@ export const linearGrad = (
         : tf.transpose(tf.matMul(tf.transpose(dy), x))
     )
   }
-  const db = wantBias ? tf.sum(dy, 0) : undefined
+  const db = wantBias ? (tf.sum(dy, 0) as tf.Tensor1D) : undefined
   return [dx, dw, db]
 }
 
@@ -112,10 +113,14 @@ export const matMulTransposed = (x: tf.Tensor2D, table: tf.Tensor2D, tableT?: tf
   const op = tf.customGrad((...args: Array<unknown>) => {
     const input = args[0] as tf.Tensor2D
     const weights = args[1] as tf.Tensor2D
+    const save = args[2] as tf.GradSaveFunc
+    // Only saved tensors outlive the forward's tidy scope.
+    save([input])
     return {
       value: tf.tidy(() => tf.matMul(input, tf.transpose(weights))),
-      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>) => {
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => {
         const g = dy as tf.Tensor2D
+        const input = saved[0] as tf.Tensor2D
         return [
           tf.matMul(g, weights),
           tf.tidy(() => tf.transpose(tf.matMul(tf.transpose(input), g)))

@@ -113,7 +113,8 @@ export const writeSafetensors = (
   tensors: ReadonlyMap<string, F32Tensor> | Readonly<Record<string, F32Tensor>>,
   metadata?: Readonly<Record<string, string>>
 ): Uint8Array => {
-  const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)
+  const entries: Array<[string, F32Tensor]> =
+    tensors instanceof Map ? [...(tensors as ReadonlyMap<string, F32Tensor>).entries()] : Object.entries(tensors as Readonly<Record<string, F32Tensor>>)
   // Byte-wise order, as Rust's BTreeMap in the reference writer; localeCompare would differ.
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const header: Record<string, unknown> = {}

@@ -12,9 +12,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { WorkspacePaths } from "../../engine/Workspace.js"
 import { within } from "../../graph/WorkspacePath.js"
+import { sweepDirectory } from "../Publish.js"
 
-export const sweepDir = (root: string, sweep: string): string => path.join(root, ".cairn", "sweeps", sweep)
-export const trialDir = (root: string, sweep: string, id: string): string => path.join(sweepDir(root, sweep), "trials", id)
+export const trialDir = (root: string, sweep: string, id: string): string => path.join(sweepDirectory(root, sweep), "trials", id)
 
 /**
  * The trial's paths: the main pipeline file, params file and store; its own root and lock file,

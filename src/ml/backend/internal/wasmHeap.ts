@@ -53,6 +53,11 @@ export class Heap {
     this.shapes = module._malloc(24)
   }
 
+  /** The backend this heap belongs to (for delegating to stock kernels). */
+  get backendRef(): WasmBackend {
+    return this.backend
+  }
+
   static of(backend: WasmBackend): Heap {
     let heap = heaps.get(backend)
     if (heap === undefined) {
