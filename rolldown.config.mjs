@@ -15,7 +15,8 @@ const routeDynamicImports = {
   name: "route-dynamic-imports",
   transform(code) {
     // Relative specifiers are the project's own modules: left alone, so they are bundled.
-    const dynamicImport = /(?<![\w$.])import\s*\((?!\s*["'`]\.)/g
+    // `typeof import("x")` is a type, not a call.
+    const dynamicImport = /(?<![\w$.])(?<!typeof\s+)import\s*\((?!\s*["'`]\.)/g
     if (!dynamicImport.test(code)) return null
     return { code: code.replace(dynamicImport, "globalThis.__cairnImport("), map: null }
   }
