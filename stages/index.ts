@@ -6,15 +6,33 @@
  */
 import type { BuiltinStage } from "../src/core/BuiltinStage.js"
 import { definePipelineWith } from "../src/core/Pipeline.js"
+import type { AugmentParams } from "./augment/params.js"
+import type { CleanParams } from "./clean/params.js"
 import type { ConcatParams } from "./concat/params.js"
+import type { IngestParams } from "./ingest/params.js"
+import type { SplitParams } from "./split/params.js"
+import type { SynthParams } from "./synth/params.js"
+import type { SweepParams } from "./sweep/params.js"
 
 export const builtinStages: Readonly<Record<string, () => Promise<BuiltinStage>>> = {
-  concat: () => import("./concat/index.js").then((m) => m.default)
+  augment: () => import("./augment/index.js").then((m) => m.default),
+  clean: () => import("./clean/index.js").then((m) => m.default),
+  concat: () => import("./concat/index.js").then((m) => m.default),
+  ingest: () => import("./ingest/index.js").then((m) => m.default),
+  split: () => import("./split/index.js").then((m) => m.default),
+  synth: () => import("./synth/index.js").then((m) => m.default),
+  sweep: () => import("./sweep/index.js").then((m) => m.default)
 }
 
 /** Params type of each built-in stage, keyed by its `uses:` name. */
 export interface BuiltinParams {
+  readonly augment: AugmentParams
+  readonly clean: CleanParams
   readonly concat: ConcatParams
+  readonly ingest: IngestParams
+  readonly split: SplitParams
+  readonly synth: SynthParams
+  readonly sweep: SweepParams
 }
 
 /**
