@@ -6,6 +6,7 @@
  * outside the workspace, cycles. Each error names file, line and field.
  */
 import * as fs from "node:fs"
+import { createRequire } from "node:module"
 import * as path from "node:path"
 import { Effect } from "effect"
 import type { BuiltinStage } from "../core/BuiltinStage.js"
@@ -63,6 +64,19 @@ export interface GraphOptions {
 }
 
 type Issue = PipelineInvalid
+
+/** Whether a stage with these params will run on a GPU backend: asked for, or auto with the GPU package installed. */
+const onGpu = (params: unknown): boolean => {
+  const backend = (params as { backend?: unknown } | null)?.backend
+  if (backend === "gpu") return true
+  if (backend !== undefined && backend !== "auto") return false
+  try {
+    createRequire(import.meta.url).resolve("@tensorflow/tfjs-node-gpu")
+    return true
+  } catch {
+    return false
+  }
+}
 
 const validateWith = (stage: string, builtin: BuiltinStage, value: unknown) =>
   Effect.promise(() => import("../config/ParamsValidation.js")).pipe(
@@ -176,7 +190,11 @@ export const buildGraph = (pipeline: LoadedPipeline, options: GraphOptions) =>
       outs = [...new Set([...outs, ...norm(io.outs, "output")])]
       metrics = [...new Set([...metrics, ...norm(io.metrics ?? [], "metrics file")])]
       outs = outs.filter((o) => !metrics.includes(o))
-      nodes.push({ ...common, kind: "builtin", builtin, with: checked.value, deps, outs, metrics, params: values })
+      // A stage that trains on the GPU holds the `gpu` slot unless the pipeline says otherwise.
+      const resources = builtin.gpu === true && common.resources.gpu === undefined && onGpu(checked.value)
+        ? { ...common.resources, gpu: 1 }
+        : common.resources
+      nodes.push({ ...common, resources, kind: "builtin", builtin, with: checked.value, deps, outs, metrics, params: values })
     }
 
     // Outs: one writer per path, inside the workspace, not over reserved paths.
