@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { Rig, repoRoot } from "../e2e/rig.js"
@@ -20,5 +21,7 @@ describe("TypeScript pipelines", () => {
     expect(rig.read("work/report.txt")).toBe("Most frequent words\n      3 b\n      2 a\n      1 c\n")
     expect(rig.run(["run", "-f", path.join(repoRoot, "pipelines", "demo.ts")]).stdout).toContain("fresh     report")
     rig.cleanup()
+    // The lock file lives beside the pipeline file; this run's is not the repository's.
+    fs.rmSync(path.join(repoRoot, "pipelines", "demo.cairn.lock"), { force: true })
   })
 })
