@@ -84,6 +84,18 @@ const writeCharts = (dir: string, state: ReadonlyMap<string, TrialState>, spec: 
     return charts.map(([file]) => file)
   })
 
+/** Appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when a CI job sets it; returns notes. */
+export const appendStepSummary = (state: ReadonlyMap<string, TrialState>, spec: SweepSpec) =>
+  Effect.suspend(() => {
+    const summary = process.env.GITHUB_STEP_SUMMARY
+    if (summary === undefined || summary === "") return Effect.succeed([] as ReadonlyArray<string>)
+    return attempt(() => summaryMarkdown(state, spec)).pipe(
+      Effect.flatMap((markdown) => Effect.try({ try: () => fs.appendFileSync(summary, markdown + "\n\n"), catch: failure })),
+      Effect.as([] as ReadonlyArray<string>),
+      Effect.catch((reason) => Effect.succeed([`GITHUB_STEP_SUMMARY not written: ${reason}`]))
+    )
+  })
+
 /** Writes every artefact of the sweep's current state into `dir`. */
 export const publishResults = (dir: string, state: ReadonlyMap<string, TrialState>, spec: SweepSpec) =>
   Effect.gen(function*() {
@@ -95,13 +107,7 @@ export const publishResults = (dir: string, state: ReadonlyMap<string, TrialStat
     const charts = yield* writeCharts(dir, state, spec).pipe(
       Effect.catch((reason) => Effect.sync(() => notes.push(`charts skipped: ${reason}`)).pipe(Effect.as([] as ReadonlyArray<string>)))
     )
-    const summary = process.env.GITHUB_STEP_SUMMARY
-    if (summary !== undefined && summary !== "") {
-      yield* attempt(() => summaryMarkdown(state, spec)).pipe(
-        Effect.flatMap((markdown) => Effect.try({ try: () => fs.appendFileSync(summary, markdown + "\n\n"), catch: failure })),
-        Effect.catch((reason) => Effect.sync(() => notes.push(`GITHUB_STEP_SUMMARY not written: ${reason}`)))
-      )
-    }
+    notes.push(...yield* appendStepSummary(state, spec))
     const files = [tables.csv, tables.json, tables.markdown, ...(tables.best !== undefined ? [tables.best] : []), ...charts]
     return { files, notes } satisfies Published
   })

@@ -37,11 +37,11 @@ import {
   type TrialEvent,
   type TrialState
 } from "./Journal.js"
-import { ensureResultsFile, publishResults, type Published, sweepDirectory } from "./Publish.js"
+import { appendStepSummary, ensureResultsFile, publishResults, type Published, sweepDirectory } from "./Publish.js"
 import { planResume } from "./Resume.js"
 import { suggest, type TrialParams, type TrialParamValues, type TrialResult } from "./Search.js"
 import { formatShard, type Shard } from "./Shard.js"
-import { decodeSweep, type SweepSpec, type SweepSpecIssue } from "./SweepSpec.js"
+import { decodeSweep, parameterKeys, type SweepSpec, type SweepSpecIssue } from "./SweepSpec.js"
 import { layoutSweep, type SweepLayout } from "./internal/SweepLayout.js"
 import { makeTerminator, objectiveIn, type ProgressReport } from "./internal/Terminator.js"
 import { trialMetrics } from "./internal/TrialMetrics.js"
@@ -156,7 +156,7 @@ const storeTry = <A>(where: string, f: () => A) =>
   Effect.try({ try: f, catch: (e) => new StoreError({ path: where, reason: String((e as Error)?.message ?? e) }) })
 
 const describe = (params: TrialParamValues): string =>
-  Object.entries(params).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
+  Object.entries(params).map(([k, v]) => `${k}=${typeof v === "string" && v !== "" ? v : JSON.stringify(v)}`).join(" ")
 
 /** How one attempt at a trial ended. */
 type Attempt =
@@ -173,6 +173,8 @@ interface Live {
   failure?: string
 }
 
+const isLayout = (l: SweepLayout | ReadonlyArray<SweepSpecIssue>): l is SweepLayout => !Array.isArray(l)
+
 /**
  * Runs the sweep's remaining trials in the workspace of `paths` and publishes its results.
  * Fails with `SweepTrialsFailed` (after publishing) when a trial failed.
@@ -186,14 +188,14 @@ export const runSweep = (paths: WorkspacePaths, name: string, options: SweepRunO
     })
     const graph = yield* openGraph(paths, [])
     const layout = layoutSweep(spec, graph)
-    if (!("trialStages" in layout)) return yield* invalid(pipeline, layout)
+    if (!isLayout(layout)) return yield* invalid(pipeline, layout)
 
     return yield* Effect.scoped(Effect.gen(function*() {
       const reporter = yield* Reporter
       // One process per sweep and workspace: then a `running` trial in the journal is orphaned.
       yield* acquireLock(paths.locksDir, `sweep:${paths.root}:${name}`, (holder) =>
         reporter.note(`waiting for sweep ${name}: locked by ${holder}`))
-      return yield* sweepLocked(paths, pipeline, graph, spec, layout as SweepLayout, options)
+      return yield* sweepLocked(paths, pipeline, graph, spec, layout, options)
     }))
   })
 
@@ -310,7 +312,8 @@ const sweepLocked = (
                 live.failure ??= `stage ${e.stage} failed: ${e.reason}`
                 return forward(e)
               case "Progress":
-                return onProgress(e).pipe(Effect.andThen(forward(e)))
+                // Forwarded first: a stop verdict interrupts this very fiber.
+                return forward(e).pipe(Effect.andThen(onProgress(e)))
               default:
                 return forward(e)
             }
@@ -450,6 +453,13 @@ const sweepLocked = (
         }
       })
 
+    if (pendingWork) {
+      // Live views count stage outcomes; the trials' own stages are what is left to do.
+      // Trial stages are named as their events are (`<trial>/<stage>`); TPE trials are not known yet.
+      const ids = [...plan.run.map((t) => t.id), ...Array.from({ length: plan.sequential }, (_, k) => `tpe-${k + 1}`)]
+      const stages = ids.flatMap((id) => layout.trialStages.map((st) => `${id}/${st}`))
+      yield* reporter.emit({ _tag: "Planned", stages: [...layout.shared, ...stages], jobs: options.jobs })
+    }
     const resumed = new Set(plan.resumed)
     yield* Effect.forEach(plan.run, (t) => runTrial(t, resumed.has(t.id)), { concurrency: options.jobs, discard: true })
 
@@ -481,7 +491,7 @@ const sweepLocked = (
     const dir = sweepDirectory(paths.root, spec.name)
     // Charts take a second to render; a sweep with nothing to do keeps results newer than its journal.
     const published = upToDate(dir, file)
-      ? { files: resultFiles(dir), notes: [] }
+      ? { files: resultFiles(dir), notes: yield* appendStepSummary(state, spec) }
       : yield* publishResults(dir, state, spec)
     for (const message of published.notes) yield* options.onEvent({ _tag: "SweepNote", message })
     const failed = [...state.values()].filter((s) => s.status === "failed").map((s) => s.id)
@@ -528,5 +538,10 @@ const validateTrials = (paths: WorkspacePaths, pipeline: LoadedPipeline, spec: S
         if (!errors.has(k)) errors.set(k, new PipelineInvalid({ file: e.file, position: e.position, field: e.field, reason: e.reason + suffix }))
       }
     }
-    if (errors.size > 0) return yield* new PipelineInvalidMany({ errors: [...errors.values()] })
+    // A rejected `with:` leaves its stage out of the graph, and its consumers then report missing
+    // deps; the rejection is the news.
+    const heads = new Set(parameterKeys(spec).map((k) => `stages.${k.split(".")[0]}.with`))
+    const all = [...errors.values()]
+    const direct = all.filter((e) => [...heads].some((h) => e.field === h || e.field.startsWith(h + ".")))
+    if (all.length > 0) return yield* new PipelineInvalidMany({ errors: direct.length > 0 ? direct : all })
   })

@@ -2,8 +2,8 @@
  * `cairn sweep NAME` runs (or resumes) a sweep; `cairn sweep collect NAME --from DIR…` merges
  * the journals of sharded jobs; `cairn sweep show NAME` prints the ranked trials.
  */
-import * as fs from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
 import { Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { UsageError } from "../../core/Errors.js"
@@ -24,44 +24,55 @@ const write = (line: string) => Effect.sync(() => void process.stdout.write(line
 
 const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`)
 const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(4))
-const value = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v))
+const value = (v: unknown) => (typeof v === "string" && v !== "" ? v : JSON.stringify(v))
 const paramText = (params: Readonly<Record<string, unknown>>) =>
   Object.entries(params).map(([k, v]) => `${k}=${value(v)}`).join(" ")
 
-/** Plain lines for people, or one JSON object per event with `--json`. */
-const makeRenderer = (json: boolean) => {
-  let metricName = "metric"
-  return (e: SweepEvent): Effect.Effect<void> => {
-  if (json) return write(JSON.stringify(e))
+/** A sweep event as a line for people; `metric` names the objective. */
+const plainLine = (e: SweepEvent, metric: string): string => {
   switch (e._tag) {
     case "SweepPlanned": {
-      metricName = e.metric
-      const parts = [`${e.run} trial(s) to run`]
-      if (e.resumed > 0) parts.push(`${e.resumed} resumed`)
+      const parts = [`${e.run} trial(s) to run${e.resumed > 0 ? ` (${e.resumed} resumed)` : ""}`]
       if (e.done > 0) parts.push(`${e.done} already done`)
       if (e.failed > 0) parts.push(`${e.failed} failed earlier (not retried)`)
       if (e.sequential > 0) parts.push(`${e.sequential} sequential (TPE)`)
       const shared = e.shared.length > 0 ? `; shared stages: ${e.shared.join(", ")}` : ""
-      return write(`sweep ${e.sweep} (${e.method}${e.shard !== undefined ? `, shard ${e.shard}` : ""}): ${parts.join(", ")}${shared}`)
+      return `sweep ${e.sweep} (${e.method}${e.shard !== undefined ? `, shard ${e.shard}` : ""}): ${parts.join(", ")}${shared}`
     }
     case "TrialStarted":
-      return write(`trial     ${e.id} ${e.resumed ? "resumed" : "started"} ${paramText(e.params)}`)
+      return `trial     ${e.id} ${e.resumed ? "resumed" : "started"} ${paramText(e.params)}`
     case "TrialFinished":
-      return write(
-        `trial     ${e.id} finished in ${seconds(e.durationMs)}: ` +
-          (e.metric !== undefined ? `${metricName}=${num(e.metric)}` : `no metric (${e.reason ?? "not reported"})`)
-      )
+      return `trial     ${e.id} finished in ${seconds(e.durationMs)}: ` +
+        (e.metric !== undefined ? `${metric}=${num(e.metric)}` : `no metric (${e.reason ?? "not reported"})`)
     case "TrialStopped":
-      return write(
-        `trial     ${e.id} stopped early after ${seconds(e.durationMs)}` +
-          `${e.metric !== undefined ? ` at ${metricName}=${num(e.metric)}` : ""}: ${e.reason}`
-      )
+      return `trial     ${e.id} stopped early after ${seconds(e.durationMs)}` +
+        `${e.metric !== undefined ? ` at ${metric}=${num(e.metric)}` : ""}: ${e.reason}`
     case "TrialFailed":
-      return write(`trial     ${e.id} FAILED after ${seconds(e.durationMs)}: ${e.reason}`)
+      return `trial     ${e.id} FAILED after ${seconds(e.durationMs)}: ${e.reason}`
     case "SweepNote":
-      return write(`note      ${e.message}`)
+      return `note      ${e.message}`
   }
-  }
+}
+
+/**
+ * One JSON object per event with `--json`; otherwise lines through the reporter, which keeps a
+ * live TTY view intact around them.
+ */
+const makeRenderer = (json: boolean) =>
+  Effect.gen(function*() {
+    const reporter = yield* Reporter
+    let metric = "metric"
+    return (e: SweepEvent): Effect.Effect<void> => {
+      if (json) return write(JSON.stringify(e))
+      if (e._tag === "SweepPlanned") metric = e.metric
+      return reporter.note(plainLine(e, metric))
+    }
+  })
+
+/** A path as the user would type it: relative to the current directory when inside it. */
+const shown = (file: string) => {
+  const rel = path.relative(process.cwd(), file)
+  return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel
 }
 
 const counts = (state: ReadonlyMap<string, TrialState>) => {
@@ -89,7 +100,7 @@ const summarize = (spec: SweepSpec, state: ReadonlyMap<string, TrialState>, publ
     best === undefined
       ? "no finished trial yet"
       : `best      ${best.id} ${spec.metric.name}=${num(best.metric)} ${paramText(best.params)}`,
-    `results   ${published.files.map((f) => f.replace(process.cwd() + "/", "")).join(", ")}`,
+    `results   ${published.files.map(shown).join(", ")}`,
     ...(note !== undefined ? [`note      ${note}`] : [])
   ]
   return write(lines.join("\n"))
@@ -104,7 +115,7 @@ const closeReporter = Effect.gen(function*() {
   yield* (yield* Reporter).close
 })
 
-const runCommand = (f: {
+const runSweepCommand = (f: {
   readonly name: string
   readonly shard: Option.Option<string>
   readonly jobs: Option.Option<number>
@@ -126,11 +137,17 @@ const runCommand = (f: {
         ...(shard !== undefined ? { shard } : {}),
         jobs,
         retryFailed: f.retryFailed,
-        onEvent: makeRenderer(f.json)
+        onEvent: yield* makeRenderer(f.json)
       }).pipe(Effect.ensuring(closeReporter))
       yield* summarize(outcome.spec, outcome.state, outcome.published, f.json, outcome.note)
     })
     return yield* program.pipe(Effect.provide(engineLayer(paths, { json: f.json })))
+  })
+
+const readState = (file: string) =>
+  Effect.try({
+    try: () => foldJournal(readJournal(file)),
+    catch: (e) => e instanceof JournalError ? e : new JournalError({ path: file, message: String(e), cause: e })
   })
 
 const collectCommand = Command.make(
@@ -166,14 +183,14 @@ const collectCommand = Command.make(
               : new JournalError({ path: target, message: String(e), cause: e })
         })
       }))
-      const state = foldJournal(yield* Effect.try({ try: () => readJournal(target), catch: (e) => e as JournalError }))
+      const state = yield* readState(target)
       const published = yield* publishResults(sweepDirectory(paths.root, spec.name), state, spec)
       if (f.json) {
         yield* write(JSON.stringify({ _tag: "Collected", ...merged }))
       } else {
         const empty = merged.empty.length > 0 ? ` (${merged.empty.length} source(s) without a journal: ${merged.empty.join(", ")})` : ""
         yield* write(
-          `collected ${merged.sources.length} journal(s) into ${merged.journal.replace(process.cwd() + "/", "")}: ` +
+          `collected ${merged.sources.length} journal(s) into ${shown(merged.journal)}: ` +
             `${merged.trials} trial(s), ${merged.added} new event(s), ${merged.duplicates} duplicate(s)${empty}`
         )
         for (const n of published.notes) yield* write(`note      ${n}`)
@@ -210,14 +227,13 @@ const showCommand = Command.make(
       const paths = pathsFrom(f)
       const { spec } = yield* loadSweep(paths, f.name)
       const file = journalPath(paths.root, spec.name)
-      const state = foldJournal(yield* Effect.try({ try: () => readJournal(file), catch: (e) => e as JournalError }))
+      const state = yield* readState(file)
       if (f.json) return yield* write(JSON.stringify(sweepShowJson(state, spec.metric.goal)))
       if (state.size === 0) return yield* write(`sweep ${spec.name} has no trials yet (run \`cairn sweep ${spec.name}\`)`)
       const best = bestTrial(state, spec.metric.goal)
       yield* write(`sweep ${spec.name} (${spec.method}, ${spec.metric.goal} ${spec.metric.name}): ${state.size} trial(s)`)
       yield* write(table(spec, state))
       if (best !== undefined) yield* write(`best: ${best.id} ${spec.metric.name}=${num(best.metric)} ${paramText(best.params)}`)
-      if (!fs.existsSync(file)) yield* write(`(no journal at ${file})`)
     }))
 ).pipe(Command.withDescription("Print a sweep's trials ranked by its metric"))
 
@@ -231,7 +247,7 @@ export const sweepCommand = Command.make(
     retryFailed: Flag.Boolean("retry-failed").pipe(Flag.withDefault(false), Flag.withDescription("Run trials that failed before again")),
     json: jsonFlag
   },
-  (f) => reportFailures(runCommand(f))
+  (f) => reportFailures(runSweepCommand(f))
 ).pipe(
   Command.withDescription("Run or resume a sweep: grid, random or Bayesian search with early termination"),
   Command.withSubcommands([collectCommand, showCommand])
