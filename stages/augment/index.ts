@@ -43,10 +43,10 @@ export default defineStage<AugmentParams>({
   run: (ctx) =>
     Effect.gen(function*() {
       const p = ctx.params
-      const report = yield* runDataTask(ctx.stage, async () => {
-        const { augmentFiles } = await import("../../src/ml/data/augment/Augment.js")
-        return augmentFiles({ input: ctx.resolve(p.input), out: ctx.resolve(p.out), report: ctx.resolve(p.report) }, augmentOptions(p))
-      })
+      const { augmentFiles } = yield* runDataTask(ctx.stage, () => import("../../src/ml/data/augment/Augment.js"))
+      const report = yield* runDataTask(ctx.stage, () =>
+        augmentFiles({ input: ctx.resolve(p.input), out: ctx.resolve(p.out), report: ctx.resolve(p.report) }, augmentOptions(p))
+      )
       const produced = Object.entries(report.byOp).filter(([, r]) => r.produced > 0).map(([op, r]) => `${op} ${r.produced}`)
       yield* ctx.log(`${report.input} record(s) + ${report.augmented} variant(s)${produced.length > 0 ? ` (${produced.join(", ")})` : ""}`)
       if (report.endpoint.status !== "used") yield* ctx.log(report.endpoint.note)

@@ -36,7 +36,7 @@ export const cleanOptions = (p: CleanParams): CleanOptions => ({
 
 export default defineStage<CleanParams>({
   name: "clean",
-  version: 1,
+  version: 2,
   description: "Normalise, scrub PII, filter, and remove exact and near-duplicate records",
   paramsSchema: schema,
   io: (p) => ({
@@ -47,16 +47,16 @@ export default defineStage<CleanParams>({
   run: (ctx) =>
     Effect.gen(function*() {
       const p = ctx.params
-      const report = yield* runDataTask(ctx.stage, async () => {
-        const { cleanFiles } = await import("../../src/ml/data/Clean.js")
-        return cleanFiles({
+      const { cleanFiles } = yield* runDataTask(ctx.stage, () => import("../../src/ml/data/Clean.js"))
+      const report = yield* runDataTask(ctx.stage, () =>
+        cleanFiles({
           input: ctx.resolve(p.input),
           out: ctx.resolve(p.out),
           report: ctx.resolve(p.report),
           rejects: p.rejects !== undefined ? ctx.resolve(p.rejects) : undefined,
           blocklistFile: p.blocklist?.file !== undefined ? ctx.resolve(p.blocklist.file) : undefined
         }, cleanOptions(p))
-      })
+      )
       const dropped = Object.entries(report.dropped).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`)
       yield* ctx.log(`kept ${report.kept} of ${report.input} record(s)${dropped.length > 0 ? `; dropped ${dropped.join(", ")}` : ""}`)
       if (report.modified.piiScrubbed > 0) yield* ctx.log(`PII scrubbed in ${report.modified.piiScrubbed} record(s)`)

@@ -91,7 +91,7 @@ export interface CleanNearDedupe {
    */
   seed?: number;
   /**
-   * drop: remove near-duplicates (meta.group in rejects names the kept record). group: keep them, tagged with meta.group, so split keeps each group on one side.
+   * drop: remove near-duplicates (meta.group in rejects names the kept record). group: keep them, tagged with meta.group, so split keeps each group on one side. Records sharing a long context (grounded skills, knowledge) can be near-duplicates while asking different questions; group keeps them and still prevents that context from leaking across splits.
    */
   action?: "drop" | "group";
 }

@@ -26,10 +26,10 @@ export default defineStage<IngestParams>({
   run: (ctx) =>
     Effect.gen(function*() {
       const p = ctx.params
-      const report = yield* runDataTask(ctx.stage, async () => {
-        const { ingestFiles } = await import("../../src/ml/data/Ingest.js")
-        return ingestFiles(ingestSources(p), { out: ctx.resolve(p.out), report: p.report !== undefined ? ctx.resolve(p.report) : undefined }, p.onInvalid ?? "fail", ctx.workspace)
-      })
+      const { ingestFiles } = yield* runDataTask(ctx.stage, () => import("../../src/ml/data/Ingest.js"))
+      const report = yield* runDataTask(ctx.stage, () =>
+        ingestFiles(ingestSources(p), { out: ctx.resolve(p.out), report: p.report !== undefined ? ctx.resolve(p.report) : undefined }, p.onInvalid ?? "fail", ctx.workspace)
+      )
       for (const s of report.sources) {
         yield* ctx.log(`${s.path}: ${s.records} record(s) as ${s.format}${s.skipped > 0 ? `, ${s.skipped} invalid skipped` : ""}`)
         for (const line of s.invalid) yield* ctx.log(`  ${line}`)

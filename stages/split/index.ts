@@ -34,7 +34,7 @@ export const splitOptions = (p: SplitParams): SplitOptions => ({
 
 export default defineStage<SplitParams>({
   name: "split",
-  version: 1,
+  version: 2,
   description: "Seeded, stratified, group-aware train/validation/test split with replay mixing",
   paramsSchema: schema,
   io: (p) => {
@@ -50,28 +50,30 @@ export default defineStage<SplitParams>({
       const p = ctx.params
       const out = splitOutputs(p.outDir)
       const options = splitOptions(p)
-      const { report, manifest } = yield* runDataTask(ctx.stage, async () => {
-        const [{ splitFiles }, { replayFiles }] = await Promise.all([import("../../src/ml/data/Split.js"), import("../../src/ml/data/Replay.js")])
-        const { result, report } = await splitFiles({
+      const { splitFiles } = yield* runDataTask(ctx.stage, () => import("../../src/ml/data/Split.js"))
+      const { result, report } = yield* runDataTask(ctx.stage, () =>
+        splitFiles({
           input: ctx.resolve(p.input),
           train: ctx.resolve(out.train),
           validation: ctx.resolve(out.validation),
           test: ctx.resolve(out.test),
           report: ctx.resolve(out.report)
         }, options)
-        const manifest = p.replay === undefined ? undefined : await replayFiles(
-          { path: out.train, records: result.splits.train, samplingSize: p.replay.trainSamplingSize ?? 1 },
-          p.replay.datasets.map((d) => ({ path: d.path, sampling_size: d.sampling_size, name: d.name, format: d.format ?? "auto" })),
-          { out: ctx.resolve(out.mixed), manifest: ctx.resolve(out.manifest) },
+      )
+      yield* ctx.log(`train ${report.counts.train}, validation ${report.counts.validation}, test ${report.counts.test} (${report.groups} group(s), ${report.multiRecordGroups} with several records)`)
+      const replay = p.replay
+      if (replay === undefined) return
+      const { replayFiles } = yield* runDataTask(ctx.stage, () => import("../../src/ml/data/Replay.js"))
+      const manifest = yield* runDataTask(ctx.stage, () =>
+        replayFiles(
+          { path: out.train, records: result.splits.train, samplingSize: replay.trainSamplingSize ?? 1 },
+          replay.datasets.map((d) => ({ path: d.path, sampling_size: d.sampling_size, name: d.name, format: d.format ?? "auto" })),
+          { out: out.mixed, manifest: out.manifest },
           options.seed,
           ctx.resolve
         )
-        return { report, manifest }
-      })
-      yield* ctx.log(`train ${report.counts.train}, validation ${report.counts.validation}, test ${report.counts.test} (${report.groups} group(s), ${report.multiRecordGroups} with several records)`)
-      if (manifest !== undefined) {
-        for (const s of manifest.sources) yield* ctx.log(`replay ${s.name}: ${s.selected} of ${s.available}`)
-        yield* ctx.log(`wrote ${manifest.output.records} record(s) to ${out.mixed}`)
-      }
+      )
+      for (const s of manifest.sources) yield* ctx.log(`replay ${s.name}: ${s.selected} of ${s.available}`)
+      yield* ctx.log(`wrote ${manifest.output.records} record(s) to ${out.mixed}`)
     })
 })

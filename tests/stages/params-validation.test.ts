@@ -46,6 +46,16 @@ describe("validateStageParams", () => {
     expect(problems(split, { input: "i", outDir: "o", replay: { datasets: [{ path: "p", sampling_size: { count: 5 } }, { path: "q", sampling_size: 2.5 }] } })).toEqual([])
   })
 
+  it("compiles every stage schema in the repository (strict mode)", async () => {
+    const fs = await import("node:fs/promises")
+    const names = (await fs.readdir("stages", { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
+    for (const name of names) {
+      const text = await fs.readFile(`stages/${name}/params.schema.json`, "utf8").catch(() => undefined)
+      if (text === undefined) continue
+      expect(() => validateStageParams(name, JSON.parse(text), {}), name).not.toThrow()
+    }
+  })
+
   it("treats a missing with: as an empty object", () => {
     expect(problems(split, undefined)).toEqual([["split", "/input", "is required"], ["split", "/outDir", "is required"]])
   })

@@ -32,5 +32,18 @@ export const formatFromRecord = (value: unknown): DataFormat | undefined => {
   return undefined
 }
 
+/**
+ * The format a record most likely meant when it has only some of a format's keys (a prompt with
+ * no completion), so validation can say which field is missing instead of failing detection.
+ */
+export const formatFromPartialRecord = (value: unknown): DataFormat | undefined => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
+  const has = (key: string) => key in value
+  if (has("instances")) return "self-instruct"
+  if (has("instruction") || has("output")) return "alpaca"
+  if (has("prompt") || has("completion")) return "jsonl"
+  return undefined
+}
+
 /** File extensions a dataset directory is scanned for (besides taxonomy trees). */
 export const DATA_FILE_EXTENSIONS = [".jsonl", ".json", ".csv", ".tsv"] as const

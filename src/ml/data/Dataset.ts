@@ -2,15 +2,15 @@
  * Reading any supported dataset into canonical records, and the operations built on it.
  *
  * `readDataset` is the single entry point: it resolves `auto`, dispatches to the format's reader,
- * assigns ids, and either fails on the first bad file (`onInvalid: "fail"`, listing every bad
- * record) or drops bad records and counts them (`"skip"`). `validatePath` and `convertToJsonl`
+ * assigns ids, and then either fails listing every bad record (`onInvalid: "fail"`) or drops
+ * bad records and counts them (`"skip"`). `validatePath` and `convertToJsonl`
  * back `cairn data validate` / `cairn data convert`.
  */
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { assignIds, type DataRecord } from "./DataRecord.js"
 import { DataReadFailed, DatasetInvalid, type InvalidRecord } from "./DataErrors.js"
-import { DATA_FILE_EXTENSIONS, type DataFormat, formatFromPath, formatFromRecord, type FormatOption } from "./DataFormat.js"
+import { DATA_FILE_EXTENSIONS, type DataFormat, formatFromPartialRecord, formatFromPath, formatFromRecord, type FormatOption } from "./DataFormat.js"
 import { looksLikeJsonArray, parseJsonArray, parseJsonLines } from "./JsonRows.js"
 import { type Converted, convertRows, type ReadResult } from "./readers/ReadResult.js"
 import { convertPromptCompletion } from "./readers/PromptCompletion.js"
@@ -70,11 +70,15 @@ export const readDataset = async (target: string, options: ReadOptions = {}): Pr
 }
 
 /** Maps `target` (and paths inside it) to `sourceAs`, with `/` separators; other paths pass. */
-const renamer = (target: string, sourceAs: string | undefined) => (p: string): string => {
-  if (sourceAs === undefined) return p
-  if (p === target) return sourceAs
-  const prefix = target.endsWith(path.sep) ? target : target + path.sep
-  return p.startsWith(prefix) ? `${sourceAs.replace(/\/+$/, "")}/${p.slice(prefix.length).split(path.sep).join("/")}` : p
+const renamer = (target: string, sourceAs: string | undefined) => {
+  // readers build paths with path.join, which normalises (`./data/x` → `data/x`)
+  const base = path.normalize(target).replace(/[\\/]+$/, "")
+  return (p: string): string => {
+    if (sourceAs === undefined) return p
+    const file = path.normalize(p)
+    if (file === base) return sourceAs
+    return file.startsWith(base + path.sep) ? `${sourceAs.replace(/\/+$/, "")}/${file.slice(base.length + 1).split(path.sep).join("/")}` : p
+  }
 }
 
 interface FilePart {
@@ -114,6 +118,10 @@ const readFile = async (file: string, requested: FormatOption): Promise<FilePart
 const detectJsonFormat = (file: string, values: ReadonlyArray<unknown>): Exclude<DataFormat, "csv" | "taxonomy"> => {
   for (const value of values.slice(0, 20)) {
     const format = formatFromRecord(value)
+    if (format !== undefined && format !== "csv" && format !== "taxonomy") return format
+  }
+  for (const value of values.slice(0, 20)) {
+    const format = formatFromPartialRecord(value)
     if (format !== undefined && format !== "csv" && format !== "taxonomy") return format
   }
   if (values.length === 0) return "jsonl"

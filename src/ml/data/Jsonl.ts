@@ -43,6 +43,37 @@ export const readJsonl = async (file: string): Promise<Array<DataRecord>> => {
   const text = await fs.readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
     throw new DataReadFailed({ path: file, reason: error.code === "ENOENT" ? "no such file" : error.message })
   })
+  return readCanonical(text) ?? readGeneral(file, text)
+}
+
+/**
+ * The fast path for what the stages write: every line a complete canonical record with a unique
+ * id. Stages read 100k-record files several times in a pipeline, and the general reader's
+ * per-field bookkeeping costs more than parsing; anything unusual falls back to it.
+ */
+const readCanonical = (text: string): Array<DataRecord> | undefined => {
+  const records: Array<DataRecord> = []
+  const ids = new Set<string>()
+  for (const line of text.split("\n")) {
+    if (line === "") continue
+    let v: Record<string, unknown>
+    try {
+      v = JSON.parse(line)
+    } catch {
+      return undefined
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined
+    const { id, task, prompt, completion, source, meta } = v
+    if (typeof id !== "string" || id === "" || ids.has(id) || typeof task !== "string" || task === "" || typeof source !== "string" || source === "") return undefined
+    if (typeof prompt !== "string" || prompt.trim() === "" || typeof completion !== "string" || completion.trim() === "") return undefined
+    if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta))) return undefined
+    ids.add(id)
+    records.push(withId({ task, prompt, completion, source, ...(meta !== undefined ? { meta: meta as DataRecord["meta"] & object } : {}) }, id))
+  }
+  return records
+}
+
+const readGeneral = (file: string, text: string): Array<DataRecord> => {
   const parsed = parseJsonLines(file, text)
   const result = convertRows(file, parsed.rows, parsed.invalid, convertPromptCompletion)
   if (result.invalid.length > 0) throw new DatasetInvalid({ path: file, invalid: result.invalid })

@@ -1,7 +1,7 @@
 /**
  * Near-duplicate detection with MinHash signatures and LSH banding.
  *
- * Text → lower-cased word tokens (runs of letters/digits) → shingles of `shingleSize` consecutive
+ * Text → lower-cased word tokens (runs of letters, marks and digits) → shingles of `shingleSize` consecutive
  * tokens (a text shorter than that is one shingle) → 32-bit shingle hashes → `numPerm` minimums,
  * one per seeded affine hash function (32-bit, in a flat Uint32Array so 100k signatures are one
  * allocation). Signatures are cut into `bands` bands of
@@ -30,29 +30,48 @@ export interface NearDuplicates {
   readonly similarity: Float32Array
 }
 
-const WORD = /[\p{L}\p{N}]+/gu
+/** Word tokens: runs of letters, marks and digits (V8's regex engine beats a hand-written scan). */
+const WORD = /[\p{L}\p{M}\p{N}]+/gu
 
-/** 32-bit hashes of the word shingles of `text` (possibly with repeats; MinHash ignores them). */
-export const shingleHashes = (text: string, shingleSize: number): Array<number> => {
-  const tokens: Array<number> = []
-  WORD.lastIndex = 0
+let tokenBuffer = new Int32Array(1024)
+
+/**
+ * Writes the 32-bit shingle hashes of `text` into `out` (grown as needed) and returns them with
+ * their count; typed buffers are reused across texts so the hot loop allocates nothing.
+ */
+const fillShingles = (text: string, shingleSize: number, out: Int32Array): { hashes: Int32Array; count: number } => {
   const lower = text.toLowerCase()
+  let tokens = 0
+  WORD.lastIndex = 0
   let m: RegExpExecArray | null
   while ((m = WORD.exec(lower)) !== null) {
     const word = m[0]
     let h = 0x811c9dc5
     for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193)
-    tokens.push(h)
+    if (tokens === tokenBuffer.length) {
+      const grown = new Int32Array(tokens * 2)
+      grown.set(tokenBuffer)
+      tokenBuffer = grown
+    }
+    tokenBuffer[tokens++] = h
   }
-  if (tokens.length === 0) return []
-  const k = Math.min(shingleSize, tokens.length)
-  const out: Array<number> = []
-  for (let i = 0; i + k <= tokens.length; i++) {
-    let h = 0
-    for (let j = 0; j < k; j++) h = Math.imul(h ^ tokens[i + j]!, 0x9e3779b1) ^ (h >>> 15)
-    out.push(fmix32(h))
+  if (tokens === 0) return { hashes: out, count: 0 }
+  const k = Math.min(shingleSize, tokens)
+  const count = tokens - k + 1
+  let hashes = out
+  if (count > hashes.length) hashes = new Int32Array(count * 2)
+  for (let i = 0; i < count; i++) {
+    let x = 0
+    for (let j = 0; j < k; j++) x = Math.imul(x ^ tokenBuffer[i + j]!, 0x9e3779b1) ^ (x >>> 15)
+    hashes[i] = fmix32(x) | 0
   }
-  return out
+  return { hashes, count }
+}
+
+/** 32-bit hashes of the word shingles of `text` (possibly with repeats; MinHash ignores them). */
+export const shingleHashes = (text: string, shingleSize: number): Array<number> => {
+  const { hashes, count } = fillShingles(text, shingleSize, new Int32Array(64))
+  return Array.from(hashes.subarray(0, count), (x) => x >>> 0)
 }
 
 export interface Signatures {
@@ -77,16 +96,15 @@ export const signatures = (texts: ReadonlyArray<string>, options: Pick<MinHashOp
   }
   const sig = new Uint32Array(texts.length * numPerm)
   const empty = new Uint8Array(texts.length)
-  let shingles = new Int32Array(256)
+  let shingles: Int32Array = new Int32Array(256)
   for (let t = 0; t < texts.length; t++) {
-    const hashes = shingleHashes(texts[t]!, options.shingleSize)
-    const count = hashes.length
+    const filled = fillShingles(texts[t]!, options.shingleSize, shingles)
+    shingles = filled.hashes
+    const count = filled.count
     if (count === 0) {
       empty[t] = 1
       continue
     }
-    if (count > shingles.length) shingles = new Int32Array(count * 2)
-    for (let s = 0; s < count; s++) shingles[s] = hashes[s]!
     const base = t * numPerm
     // Permutation-major: a and b stay in registers and the inner loop is a multiply-add and
     // a compare over a small typed array; this loop is where clean spends most of its time.

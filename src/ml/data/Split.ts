@@ -7,13 +7,16 @@
  * group is assigned as a whole, so no near-duplicate or augmented variant of a test record is
  * trained on. A group's stratum is the task of its first record.
  *
- * Sizes: global targets come from ratios (rounded) or counts (train takes the rest). With
- * stratification each task gets its proportional share of every target, rounded by largest
- * remainder so the shares add up to the global targets exactly (a task with one record still
- * lands in test if its remainder is among the largest). Within a task, groups are shuffled with a
- * stream seeded by (seed, task) and go to test while they fit its share, then validation, then
- * train; a group larger than what is left of a share goes to train, so the non-train splits can
- * come out slightly under target but never over.
+ * Sizes: targets come from ratios (rounded) or counts (train takes the rest), in records.
+ *
+ * Order: within each stratum (task) the groups are shuffled with a stream seeded by
+ * (seed, task) and spread evenly over [0, 1) with a seeded random offset — group i of n sits at
+ * (i + u) / n, systematic sampling — and all groups are then walked in that order. The walk fills
+ * test, then validation, then train, so each split takes the same slice of every task's order
+ * and tasks are represented in proportion, even tasks with a single group (their one group lands
+ * in test with probability ≈ the test ratio). A group goes to a split that still needs records
+ * if at least half of it fits, so totals stay within half a group of their targets; with
+ * single-record groups they are exact.
  */
 import type { DataRecord } from "./DataRecord.js"
 import { DataConfigInvalid } from "./DataErrors.js"
@@ -94,38 +97,6 @@ const globalTargets = (n: number, options: SplitOptions): Record<SplitName, numb
   return { train: n - t - v, validation: v, test: t }
 }
 
-/**
- * Splits `total` over strata proportionally to `sizes`, by largest remainder, never giving a
- * stratum more than its `capacity`; the result adds up to `total` whenever capacity allows.
- */
-const apportion = (
-  total: number,
-  sizes: ReadonlyArray<number>,
-  capacity: ReadonlyArray<number>,
-  order: ReadonlyArray<number>
-): Array<number> => {
-  const n = sizes.reduce((a, b) => a + b, 0)
-  if (n === 0) return sizes.map(() => 0)
-  const exact = sizes.map((s) => (s * total) / n)
-  const out = exact.map((e, i) => Math.min(Math.floor(e), capacity[i]!))
-  let left = total - out.reduce((a, b) => a + b, 0)
-  // ties in the remainder are broken by a seeded order of strata, not by their names
-  const byRemainder = [...order].sort((a, b) => exact[b]! - out[b]! - (exact[a]! - out[a]!))
-  while (left > 0) {
-    let placed = false
-    for (const i of byRemainder) {
-      if (left === 0) break
-      if (out[i]! < capacity[i]!) {
-        out[i]!++
-        left--
-        placed = true
-      }
-    }
-    if (!placed) break
-  }
-  return out
-}
-
 export const splitRecords = (records: ReadonlyArray<DataRecord>, options: SplitOptions): SplitResult => {
   const keys = groupKeys(records)
   // Groups in order of first appearance, with their members and stratum.
@@ -135,38 +106,36 @@ export const splitRecords = (records: ReadonlyArray<DataRecord>, options: SplitO
     if (g === undefined) groups.set(keys[i]!, { members: [i], stratum: options.stratify ? r.task : "" })
     else g.members.push(i)
   })
-  const strata = new Map<string, Array<{ key: string; members: Array<number> }>>()
-  for (const [key, g] of groups) {
+  const strata = new Map<string, Array<Array<number>>>()
+  for (const g of groups.values()) {
     const list = strata.get(g.stratum) ?? []
-    list.push({ key, members: g.members })
+    list.push(g.members)
     strata.set(g.stratum, list)
   }
-  const names = [...strata.keys()].sort()
-  const sizes = names.map((s) => strata.get(s)!.reduce((n, g) => n + g.members.length, 0))
-  const order = seededRandom(options.seed, "strata").shuffle(names.map((_, i) => i))
-  const targets = globalTargets(records.length, options)
-  // Validation is apportioned over what test left, so a one-record task is not promised to both.
-  const testShare = apportion(targets.test, sizes, sizes, order)
-  const validationShare = apportion(targets.validation, sizes, sizes.map((size, i) => size - testShare[i]!), order)
 
+  // Systematic positions: every stratum's groups spread over [0, 1) from a random start.
+  const ordered: Array<{ position: number; stratum: string; rank: number; members: Array<number> }> = []
+  for (const [name, list] of strata) {
+    const rng = seededRandom(options.seed, "stratum", name)
+    const shuffled = rng.shuffle(list)
+    const offset = rng.next()
+    shuffled.forEach((members, rank) => ordered.push({ position: (rank + offset) / shuffled.length, stratum: name, rank, members }))
+  }
+  ordered.sort((a, b) => a.position - b.position || (a.stratum < b.stratum ? -1 : a.stratum > b.stratum ? 1 : a.rank - b.rank))
+
+  const targets = globalTargets(records.length, options)
+  const filled: Record<SplitName, number> = { train: 0, validation: 0, test: 0 }
+  const takes = (split: SplitName, size: number) => {
+    const missing = targets[split] - filled[split]
+    return missing > 0 && 2 * missing >= size
+  }
   const assignment: Array<SplitName> = new Array(records.length).fill("train")
-  names.forEach((name, s) => {
-    const shuffled = seededRandom(options.seed, "stratum", name).shuffle(strata.get(name)!)
-    let test = 0
-    let validation = 0
-    for (const group of shuffled) {
-      const size = group.members.length
-      let split: SplitName = "train"
-      if (test + size <= testShare[s]!) {
-        split = "test"
-        test += size
-      } else if (validation + size <= validationShare[s]!) {
-        split = "validation"
-        validation += size
-      }
-      for (const i of group.members) assignment[i] = split
-    }
-  })
+  for (const group of ordered) {
+    const size = group.members.length
+    const split: SplitName = takes("test", size) ? "test" : takes("validation", size) ? "validation" : "train"
+    filled[split] += size
+    for (const i of group.members) assignment[i] = split
+  }
 
   const splits: Record<SplitName, Array<DataRecord>> = { train: [], validation: [], test: [] }
   records.forEach((r, i) => splits[assignment[i]!].push(r))

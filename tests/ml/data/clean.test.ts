@@ -208,3 +208,16 @@ describe("report", () => {
     expect(r.report.examples.exact_duplicate![0]).toMatchObject({ text: "dup => ok", detail: `duplicate of ${records[0]!.id}` })
   })
 })
+
+describe("token counting", () => {
+  it("counts whitespace-separated words exactly like the \\S+ regex", () => {
+    const rng = seededRandom(11)
+    const pieces = ["a", "bc", " ", "  ", "\n", "\t", "\u00a0", "\u3000", "é", "🙂", ".", "\r\n", "\u2028"]
+    const regex = tokenCounter("(?:\\S)+") // same tokens, forced through the regex path
+    const fast = tokenCounter()
+    for (let k = 0; k < 500; k++) {
+      const text = Array.from({ length: rng.int(30) }, () => rng.pick(pieces)).join("")
+      expect(fast(text)).toBe(regex(text))
+    }
+  })
+})

@@ -2,7 +2,7 @@
  * `cairn data validate` / `cairn data convert` as functions: exit codes and output text, and
  * that converted files are canonical JSONL that read back unchanged.
  */
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -11,7 +11,13 @@ import { readJsonl, toJsonl, writeJsonl } from "../../../src/ml/data/Jsonl.js"
 import { readDataset } from "../../../src/ml/data/Dataset.js"
 
 const F = "tests/ml/data/fixtures"
-const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), "cairn-data-"))
+const dirs: Array<string> = []
+const tmp = async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cairn-data-"))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true }))))
 
 describe("runValidate", () => {
   it("exits 0 with a count per task", async () => {
@@ -43,6 +49,17 @@ describe("runValidate", () => {
     expect((await runValidate(`${F}/pc.jsonl`, "parquet")).exitCode).toBe(2)
   })
 
+  it("detects the intended format from partial keys, to name the missing field", async () => {
+    const dir = await tmp()
+    await fs.writeFile(path.join(dir, "x.jsonl"), '{"prompt":"only a prompt"}\n')
+    expect(await runValidate(path.join(dir, "x.jsonl"))).toEqual({
+      exitCode: 2,
+      output: `${path.join(dir, "x.jsonl")}:1: completion: missing required field\n1 invalid record(s) in ${path.join(dir, "x.jsonl")}`
+    })
+    await fs.writeFile(path.join(dir, "y.jsonl"), '{"question":"?"}\n')
+    expect((await runValidate(path.join(dir, "y.jsonl"))).output).toContain("cannot detect the format")
+  })
+
   it("honours --format", async () => {
     const r = await runValidate(`${F}/alpaca.jsonl`, "jsonl")
     expect(r.exitCode).toBe(2) // alpaca rows have no prompt/completion
@@ -72,5 +89,20 @@ describe("runConvert", () => {
     await writeJsonl(file, [{ meta: { a: 1 }, source: "s", completion: "c", prompt: "p", task: "t", id: "i" } as never])
     expect(await fs.readdir(dir)).toEqual(["x.jsonl"])
     expect(await fs.readFile(file, "utf8")).toBe('{"id":"i","task":"t","prompt":"p","completion":"c","source":"s","meta":{"a":1}}\n')
+  })
+})
+
+describe("readJsonl", () => {
+  it("reads canonical files fast and falls back to the general reader for anything else", async () => {
+    const dir = await tmp()
+    const file = path.join(dir, "r.jsonl")
+    await fs.writeFile(file, '{"id":"a","task":"t","prompt":"p","completion":"c","source":"s","meta":{}}\n{"id":"a","task":"t","prompt":"p2","completion":"c","source":"s"}\n{"prompt":"p3","completion":"c"}\n')
+    expect((await readJsonl(file)).map((r) => [r.id, r.task, r.source, r.meta])).toEqual([
+      ["a", "t", "s", undefined],
+      ["a~2", "t", "s", undefined],
+      [expect.stringMatching(/^r[0-9a-f]{16}$/), "r", file, undefined]
+    ])
+    await fs.writeFile(file, '{"id":"a","task":"t","prompt":"p","completion":"c","source":"s"}\n{"id":"b","task":"t","prompt":"","completion":"c","source":"s"}\n')
+    await expect(readJsonl(file)).rejects.toMatchObject({ _tag: "DatasetInvalid", invalid: [{ line: 2, field: "prompt", reason: "must not be empty" }] })
   })
 })

@@ -195,6 +195,7 @@ describe("InstructLab taxonomy", () => {
     expect(Date.now() - started).toBeLessThan(2000)
     expect(d.records).toHaveLength(0)
     expect(d.invalid[0]!.field).toBe("yaml")
+    await fs.rm(dir, { recursive: true, force: true })
   })
 })
 
@@ -209,5 +210,25 @@ describe("format detection", () => {
     ["taxonomy/knowledge/birds/robin/qna.yaml", "taxonomy"]
   ])("%s is %s", async (file, format) => {
     expect((await readDataset(`${F}/${file}`, { onInvalid: "skip" })).format).toBe(format)
+  })
+})
+
+describe("sourceAs", () => {
+  it("records the path as written instead of the one read, for files inside directories too", async () => {
+    const d = await readDataset(`./${F}/taxonomy/`, { sourceAs: "data/tax" })
+    expect(d.records[0]!.source).toBe("data/tax/compositional_skills/grounded/rewrite/qna.yaml")
+    const e = await readDataset(path.resolve(`${F}/chat.jsonl`), { sourceAs: "chat.jsonl", onInvalid: "skip" })
+    expect(e.records[0]!.source).toBe("chat.jsonl")
+    expect(e.invalid[0]!.file).toBe("chat.jsonl")
+  })
+})
+
+describe("taxonomy task paths", () => {
+  it("start at the taxonomy root folder at or below the named directory", async () => {
+    const { taxonomyTask } = await import("../../../src/ml/data/readers/Taxonomy.js")
+    expect(taxonomyTask("/home/knowledge/repo/tax/compositional_skills/a/b/qna.yaml", "/home/knowledge/repo/tax")).toBe("compositional_skills/a/b")
+    expect(taxonomyTask("/x/tax/knowledge/history/rome/qna.yaml", "/x/tax/knowledge/history")).toBe("knowledge/history/rome")
+    expect(taxonomyTask("/x/skills/writing/haiku/qna.yaml", "/x/skills")).toBe("writing/haiku")
+    expect(taxonomyTask("/x/skills/qna.yaml", "/x/skills")).toBe("skills")
   })
 })

@@ -15,6 +15,7 @@
  */
 import type { DataRecord, JsonValue } from "../DataRecord.js"
 import { withId } from "../DataRecord.js"
+import { DataConfigInvalid } from "../DataErrors.js"
 import { type Random, seededRandom } from "../SeededRandom.js"
 import { randomDeletion, randomInsertion, randomSwap, synonymReplacement } from "./Eda.js"
 import { charNoise, type CharNoiseKind } from "./CharNoise.js"
@@ -102,7 +103,9 @@ export const augmentRecords = async (input: ReadonlyArray<DataRecord>, options: 
       timeoutMs: options.endpoint.timeoutMs
     }
     : undefined
-  if (needsLexicon(options) && deps.lexicon === undefined) throw new Error("synonym/insert need a lexicon")
+  if (needsLexicon(options) && deps.lexicon === undefined) {
+    throw new DataConfigInvalid({ field: "synonym/insert", reason: "these operations need a lexicon (openWordNet())" })
+  }
 
   const stats = Object.fromEntries(AUGMENT_OPS.map((op) => [op, { produced: 0, unchanged: 0, failed: 0 }])) as Record<AugmentOp, { produced: number; unchanged: number; failed: number }>
   const examples: Partial<Record<AugmentOp, Array<{ from: string; prompt: string; completion: string }>>> = {}

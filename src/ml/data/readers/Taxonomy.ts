@@ -39,14 +39,20 @@ export const findQnaFiles = async (dir: string): Promise<Array<string>> => {
     .sort()
 }
 
-/** The taxonomy path of a leaf: from the taxonomy root folder if present, else relative to `root`. */
+/**
+ * The taxonomy path of a leaf: from its taxonomy root folder (`compositional_skills/...`) if the
+ * path has one, else relative to `root`. A root folder at or below `root` wins over one above it,
+ * so a checkout that happens to live under a directory called `knowledge` still gets the right
+ * task; above `root`, the nearest one counts (the user named a subtree of a taxonomy).
+ */
 export const taxonomyTask = (qnaFile: string, root: string): string => {
-  const dir = path.dirname(path.resolve(qnaFile))
-  const parts = dir.split(path.sep)
-  const at = parts.findIndex((p) => TAXONOMY_ROOTS.has(p))
-  if (at >= 0) return parts.slice(at).join("/")
-  const rel = path.relative(path.resolve(root), dir)
-  return rel === "" || rel.startsWith("..") ? path.basename(dir) : rel.split(path.sep).join("/")
+  const parts = path.dirname(path.resolve(qnaFile)).split(path.sep)
+  const rootDepth = path.resolve(root).split(path.sep).length
+  const candidates = parts.flatMap((p, i) => (TAXONOMY_ROOTS.has(p) ? [i] : []))
+  const at = candidates.find((i) => i >= rootDepth - 1) ?? candidates.at(-1)
+  if (at !== undefined) return parts.slice(at).join("/")
+  const rel = path.relative(path.resolve(root), parts.join(path.sep))
+  return rel === "" || rel.startsWith("..") ? parts.at(-1)! : rel.split(path.sep).join("/")
 }
 
 /** Reads one qna.yaml; `root` is the directory the user named (for the task path). */
@@ -82,9 +88,10 @@ export const readQnaFile = async (file: string, text: string, root: string): Pro
     }
   }
   const version: TaxonomyVersion = rawVersion
-  const kind = taxonomyKind(file, data)
+  const task = taxonomyTask(file, root)
+  const kind = taxonomyKind(task, data)
   const validate = await validator(kind, version)
-  const drafts = toDrafts(file, data, kind, version, taxonomyTask(file, root))
+  const drafts = toDrafts(file, data, kind, version, task)
   if (validate(data)) return { drafts: drafts.flat(), invalid: [], skipped: 0 }
 
   const invalid: Array<InvalidRecord> = []
@@ -102,10 +109,11 @@ export const readQnaFile = async (file: string, text: string, root: string): Pro
   return { drafts: kept.flat(), invalid, skipped }
 }
 
-const taxonomyKind = (file: string, data: Record<string, unknown>): TaxonomyKind => {
-  const parts = path.resolve(file).split(path.sep)
-  if (parts.includes("knowledge")) return "knowledge"
-  if (parts.includes("compositional_skills") || parts.includes("foundational_skills")) return "skill"
+/** Skill or knowledge: from the taxonomy path when it says, else from knowledge-only keys. */
+const taxonomyKind = (task: string, data: Record<string, unknown>): TaxonomyKind => {
+  const top = task.split("/")[0]
+  if (top === "knowledge") return "knowledge"
+  if (top === "compositional_skills" || top === "foundational_skills") return "skill"
   return "document" in data || "domain" in data ? "knowledge" : "skill"
 }
 
