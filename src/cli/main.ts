@@ -10,6 +10,8 @@ import { Command } from "effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { dagCommand } from "./commands/Dag.js"
+import { dataCommand } from "./commands/Data.js"
+import { scoreCommand } from "./commands/Score.js"
 import { gcCommand } from "./commands/Gc.js"
 import { metricsCommand } from "./commands/Metrics.js"
 import { paramsCommand } from "./commands/Params.js"
@@ -20,7 +22,7 @@ import { watchCommand } from "./commands/Watch.js"
 
 const cairn = Command.make("cairn").pipe(
   Command.withDescription("Pipeline runner for instruction fine-tuning experiments"),
-  Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand, watchCommand, sweepCommand])
+  Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand, scoreCommand, dataCommand, watchCommand, sweepCommand])
 )
 
 // Bundled, the worker sits beside this file; compiled but unbundled, under engine/internal.

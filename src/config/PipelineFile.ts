@@ -100,7 +100,7 @@ export const validateSpec = (
   return value as unknown as PipelineSpec
 }
 
-const displayPath = (abs: string): string => {
+export const displayPath = (abs: string): string => {
   const rel = path.relative(process.cwd(), abs)
   return rel !== "" && !rel.startsWith("..") && rel.length < abs.length ? rel : abs
 }
@@ -109,7 +109,8 @@ const displayPath = (abs: string): string => {
  * A TypeScript pipeline runs as the JavaScript the build emitted for it (cairn never loads
  * TypeScript at run time): `x.js` beside `x.ts`, or the project's `dist/` mirror of it.
  */
-const compiledModuleFor = (abs: string): string | undefined => {
+export const compiledModuleFor = (abs: string): string | undefined => {
+  if (!/\.(c|m)?ts$/.test(abs)) return abs
   const sibling = abs.replace(/\.(c|m)?ts$/, ".$1js")
   if (fs.existsSync(sibling)) return sibling
   let dir = path.dirname(abs)

@@ -30,6 +30,7 @@ export type WatchEvent =
   /** The pipeline (or its params file) changed and loaded; `stages` is the new watched set. */
   | {
     readonly _tag: "WatchReloaded"
+    /** The edited file(s), workspace-relative. */
     readonly file: string
     readonly added: ReadonlyArray<string>
     readonly changed: ReadonlyArray<string>

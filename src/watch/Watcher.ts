@@ -2,16 +2,16 @@
  * `cairn watch`: keeps the selected stages up to date while files change, rerunning exactly what a
  * save affects — the stages that read a changed path, and everything downstream of them.
  *
- *                change                     window quiet
- *   ┌──────────┐ ─────► ┌────────────┐ ──────────────────► ┌─────────┐
- *   │ watching │        │ debouncing │                     │ running │ ◄──────────────┐
- *   └──────────┘ ◄───── └────────────┘                     └─────────┘                │
- *        ▲     nothing         │ ▲ change: the window              │ change           │ window quiet, and no run
- *        │     affected        └─┘ restarts                        ▼                  │ in flight holds a stage
- *        │                                                    ┌────────┐              │ the rerun needs
- *        └─────────────── every run done, nothing queued ──── │ queued │ ─────────────┘
- *                                                             └────────┘ ◄─┐ change
- *                                                                  └───────┘
+ *               change                     window quiet
+ *  ┌──────────┐ ─────► ┌────────────┐ ───────────────────► ┌─────────┐  every run done,
+ *  │ watching │        │ debouncing │                      │ running │  nothing queued
+ *  └──────────┘ ◄───── └────────────┘                      └─────────┘ ─────► watching
+ *              nothing   ↺ change                     change │     ▲
+ *              affected    (the window restarts)             ▼     │ window quiet, and no run in
+ *                                                      ┌────────┐  │ flight holds a stage the
+ *                                                      │ queued │ ─┘ rerun needs
+ *                                                      └────────┘
+ *                                                       ↺ change
  *
  * Changes coalesce while they come less than `--debounce` ms apart (a burst of saves is one
  * rerun), though never for more than MAX_WAIT_WINDOWS windows. When the window closes, running
@@ -138,6 +138,8 @@ export const watch = (options: WatchOptions) =>
         const id = ++runCount
         const run: InFlight = { selected: selectStages(graph, stages, false), settled: new Set() }
         inFlight.set(id, run)
+        // The state changes before the run's first event, so a reader sees them in that order.
+        yield* publishPhase
         const reporter = Reporter.of({
           emit: (e) =>
             Effect.suspend(() => {
@@ -174,8 +176,7 @@ export const watch = (options: WatchOptions) =>
       })
 
     /** Loads the edited pipeline; on success it replaces the graph and the watched paths. */
-    const reload = Effect.gen(function*() {
-      const file = graph.pipeline.display
+    const reload = (file: string) => Effect.gen(function*() {
       const loaded = yield* Effect.result(loadGraph(paths).pipe(
         Effect.tap((g) => checkTargets(g, targets)),
         // A file caught mid-replace can throw while it is read; that is an invalid edit too.
@@ -218,8 +219,9 @@ export const watch = (options: WatchOptions) =>
       changed.clear()
       const affected = new Set<string>()
       let removed: ReadonlyArray<string> = []
-      if (batch.some((p) => list.reloadOn.has(p))) {
-        const diff = yield* reload
+      const edited = batch.filter((p) => list.reloadOn.has(p))
+      if (edited.length > 0) {
+        const diff = yield* reload(edited.map((p) => relative(paths.root, p)).join(", "))
         if (diff !== undefined) {
           for (const s of [...diff.added, ...diff.changed]) affected.add(s)
           removed = diff.removed

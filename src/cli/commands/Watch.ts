@@ -9,7 +9,7 @@ import { UsageError } from "../../core/Errors.js"
 import { engineLayer } from "../../platform/NodeLive.js"
 import { watch } from "../../watch/Watcher.js"
 import { WatchView } from "../../watch/WatchView.js"
-import { jsonFlag, pathsFrom, sharedFlags } from "../Common.js"
+import { pathsFrom, sharedFlags } from "../Common.js"
 import { reportFailures } from "../ExitCode.js"
 
 export const watchCommand = Command.make(
@@ -22,7 +22,7 @@ export const watchCommand = Command.make(
       Flag.withDescription("Milliseconds of quiet after a change before rerunning; changes closer together make one rerun")
     ),
     jobs: Flag.Int("jobs").pipe(Flag.withAlias("j"), Flag.withDescription("Stages run at once (default: number of cores)"), Flag.optional),
-    json: jsonFlag
+    json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("Stream run and watch events as JSON lines (for editors)"))
   },
   (f) =>
     reportFailures(Effect.gen(function*() {

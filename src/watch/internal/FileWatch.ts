@@ -39,11 +39,19 @@ export const makeFileWatch = (options: FileWatchOptions) =>
       ),
       (w) => Effect.promise(() => w.close())
     )
-    watcher.on("all", (_event, p) => options.onChange(p))
+    let current = new Set(options.paths)
+    watcher.on("all", (event, p) => {
+      // chokidar forgets a watched path once it is deleted; watched again, a missing path is
+      // awaited through its parent directory, so a file that is deleted and recreated is seen.
+      if ((event === "unlink" || event === "unlinkDir") && current.has(p)) {
+        watcher.unwatch(p)
+        watcher.add(p)
+      }
+      options.onChange(p)
+    })
     watcher.on("error", (e) => options.onError(e instanceof Error ? e.message : String(e)))
     // Changes made before the initial scan completes would be missed: wait for it.
     yield* Effect.callback<void>((resume) => void watcher.once("ready", () => resume(Effect.void)))
-    let current = new Set(options.paths)
     return {
       update: (paths) =>
         Effect.sync(() => {

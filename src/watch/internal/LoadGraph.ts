@@ -4,41 +4,26 @@
  * back the first version of the module (and of everything it imports) on every reload.
  */
 import * as fs from "node:fs"
-import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
 import { Effect } from "effect"
 import { PipelineInvalid, PipelineInvalidMany } from "../../core/Errors.js"
-import { validateSpec } from "../../config/PipelineFile.js"
+import { compiledModuleFor, displayPath, validateSpec } from "../../config/PipelineFile.js"
 import { loadParamsFor, openGraph, type WorkspacePaths } from "../../engine/Workspace.js"
 import { buildGraph } from "../../graph/Graph.js"
 
-/** Structured clone carries the spec back; a spec holding functions fails here, as it should. */
+/**
+ * Structured clone carries the spec back; a spec holding functions fails here, as it should.
+ * The dynamic import is spelled in two parts because the CLI bundle routes every `import(` it
+ * sees through a hook of its launcher (rolldown.config.mjs), which a worker thread does not have.
+ */
+const DYNAMIC_IMPORT = "imp" + "ort"
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads")
-import(workerData.url).then(
+${DYNAMIC_IMPORT}(workerData.url).then(
   (m) => parentPort.postMessage({ ok: true, spec: m.default }),
   (e) => parentPort.postMessage({ ok: false, error: String((e && e.message) || e) }))
 `
-
-/** The JavaScript the build emitted for a TypeScript pipeline (the rule `loadPipeline` follows). */
-const compiledModuleFor = (abs: string): string | undefined => {
-  if (!/\.(c|m)?ts$/.test(abs)) return abs
-  const sibling = abs.replace(/\.(c|m)?ts$/, ".$1js")
-  if (fs.existsSync(sibling)) return sibling
-  for (let dir = path.dirname(abs); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "package.json"))) {
-      const mirrored = path.join(dir, "dist", path.relative(dir, sibling))
-      return fs.existsSync(mirrored) ? mirrored : undefined
-    }
-    if (path.dirname(dir) === dir) return undefined
-  }
-}
-
-const displayPath = (abs: string): string => {
-  const rel = path.relative(process.cwd(), abs)
-  return rel !== "" && !rel.startsWith("..") && rel.length < abs.length ? rel : abs
-}
 
 const evaluateModule = (file: string, display: string) =>
   Effect.callback<unknown, PipelineInvalid>((resume) => {

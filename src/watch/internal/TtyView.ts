@@ -89,7 +89,7 @@ export const makeTtyView = (out: NodeJS.WriteStream) => {
   const render = (): Array<string> => {
     const now = Date.now()
     const stateText = state === "running" || state === "queued" ? cyan(state) : state === "stopped" ? yellow(state) : state
-    const lines = [`${"cairn watch"} ${dim("·")} ${stateText} ${dim(`· ${header} · Ctrl-C stops`)}`]
+    const lines = [`cairn watch ${dim("·")} ${stateText} ${dim(`· ${header}${state === "stopped" ? "" : " · Ctrl-C stops"}`)}`]
     if (trigger !== "") lines.push(dim(trigger))
     const width = Math.max(...order.map((s) => s.length), 4)
     for (const name of order) {
@@ -118,8 +118,9 @@ export const makeTtyView = (out: NodeJS.WriteStream) => {
 
   const draw = () => {
     pending = undefined
-    const width = Math.max(20, (out.columns ?? 100) - 1)
-    const height = Math.max(4, (out.rows ?? 40) - 1)
+    // A pseudo-terminal that never had its size set reports 0 columns and rows.
+    const width = Math.max(20, (out.columns || 100) - 1)
+    const height = Math.max(4, (out.rows || 40) - 1)
     const lines = render().slice(0, height).map((l) => fit(l, width))
     // Back to the top of the previous frame, clear it, draw the new one.
     out.write(`${drawn > 0 ? `\x1b[${drawn}F` : ""}\x1b[J${lines.join("\n")}\n`)
@@ -160,8 +161,12 @@ export const makeTtyView = (out: NodeJS.WriteStream) => {
         return void Object.assign(row(e.stage), { status: "ok", result: `ran ${duration(e.durationMs)}${e.cached ? "" : " (not cached)"}` })
       case "Failed":
         return void Object.assign(row(e.stage), { status: "failed", result: `failed: ${e.reason}`, tail: e.logTail.slice(-FAILURE_TAIL_LINES) })
-      case "Skipped":
-        return void Object.assign(row(e.stage), { status: "skipped", result: `skipped: ${e.reason}` })
+      case "Skipped": {
+        const r = row(e.stage)
+        // A failed stage held back keeps showing its failure and log tail.
+        if (r.status !== "failed") Object.assign(r, { status: "skipped", result: `skipped: ${e.reason}` })
+        return
+      }
       case "Interrupted":
         return void Object.assign(row(e.stage), { status: "interrupted", result: "interrupted" })
       case "Warning":
@@ -192,7 +197,9 @@ export const makeTtyView = (out: NodeJS.WriteStream) => {
         order = e.stages
         for (const s of e.removed) rows.delete(s)
         header = header.replace(/\d+ path\(s\)/, `${e.paths} path(s)`)
-        trigger = `${clock(Date.now())} reloaded ${e.file}: added ${list(e.added)}; changed ${list(e.changed)}; removed ${list(e.removed)}`
+        trigger = e.added.length + e.changed.length + e.removed.length === 0
+          ? `${clock(Date.now())} reloaded ${e.file}: no stage changed`
+          : `${clock(Date.now())} reloaded ${e.file}: added ${list(e.added)}; changed ${list(e.changed)}; removed ${list(e.removed)}`
         return
       case "WatchInvalid":
         invalid = e.message

@@ -14,7 +14,9 @@ export const watchLines = (e: WatchEvent): ReadonlyArray<string> => {
         `changed   ${list(e.paths)} -> rerun ${list(e.stages)}${e.interrupting.length > 0 ? `; interrupting ${list(e.interrupting)}` : ""}`
       ]
     case "WatchReloaded":
-      return [`reloaded  ${e.file}: added ${list(e.added)}; changed ${list(e.changed)}; removed ${list(e.removed)}`]
+      return e.added.length + e.changed.length + e.removed.length === 0
+        ? [`reloaded  ${e.file}: no stage changed`]
+        : [`reloaded  ${e.file}: added ${list(e.added)}; changed ${list(e.changed)}; removed ${list(e.removed)}`]
     case "WatchInvalid":
       return [`invalid   ${e.message.split("\n").join("\n          ")}`, `          still watching the last valid pipeline; fix ${e.file} to resume`]
     case "WatchWarning":

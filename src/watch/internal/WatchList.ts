@@ -10,6 +10,7 @@ import type { Graph } from "../../graph/Graph.js"
 import { within } from "../../graph/WorkspacePath.js"
 import type { WorkspacePaths } from "../../engine/Workspace.js"
 import { relative } from "./Cone.js"
+import { compiledModuleFor } from "../../config/PipelineFile.js"
 
 export interface WatchList {
   /** Absolute paths handed to the file watcher. */
@@ -33,15 +34,18 @@ const isModule = (file: string) => /\.(c|m)?[jt]s$/.test(file)
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}\/[^"']+)["']/g
 
 /**
- * The TypeScript sources and compiled modules a module pipeline is built from, inside the
- * workspace: the pipeline file and the relative imports it reaches, each as its `.ts` source and
- * its emitted `.js` (a watching `tsc` rewrites the latter).
+ * The TypeScript sources and compiled modules a module pipeline is built from: the pipeline file
+ * and the relative imports it reaches inside the workspace, each as its `.ts` source and its
+ * emitted `.js`, and the same from the compiled module the pipeline runs as (which `tsc` may emit
+ * under `dist/`, after the source was saved: that write is the one that must reload).
  */
 export const moduleSources = (entry: string, workspace: string): Array<string> => {
+  const compiled = compiledModuleFor(entry)
+  const roots = [workspace, ...(compiled !== undefined ? [path.dirname(compiled)] : [])]
   const seen = new Set<string>()
   const visit = (file: string) => {
-    const rel = relative(workspace, file)
-    if (seen.has(file) || rel.startsWith("..") || !fs.existsSync(file)) return
+    const inside = roots.some((r) => !relative(r, file).startsWith(".."))
+    if (seen.has(file) || !inside || !fs.existsSync(file)) return
     seen.add(file)
     const text = fs.readFileSync(file, "utf8")
     for (const m of text.matchAll(SPECIFIER)) {
@@ -53,6 +57,7 @@ export const moduleSources = (entry: string, workspace: string): Array<string> =
     if (/\.(c|m)?ts$/.test(file)) visit(file.replace(/\.(c|m)?ts$/, ".$1js"))
   }
   visit(entry)
+  if (compiled !== undefined) visit(compiled)
   return [...seen].sort()
 }
 
