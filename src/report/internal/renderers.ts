@@ -93,8 +93,11 @@ export const makeTtyReporter = (out: NodeJS.WriteStream) => {
       return `${name} ${seconds(now - r.start)}`
     })
     const more = running.size > 3 ? ` +${running.size - 3}` : ""
-    const text = `${dim(`[${done}/${total}]`)} ${parts.join(" | ")}${more}`
-    out.write(text.slice(0, (out.columns ?? 120) + 20))
+    // Truncated before colouring, so escape codes never count against the width or get cut.
+    const width = (out.columns !== undefined && out.columns > 0 ? out.columns : 120) - 1
+    const counter = `[${done}/${total}]`
+    const body = ` ${parts.join(" | ")}${more}`.slice(0, Math.max(0, width - counter.length))
+    out.write(dim(counter) + body)
     live = true
   }
   const print = (line: string) => {
