@@ -7,7 +7,7 @@
  * start-up trials; the sequential TPE phase needs every result and runs in one job afterwards.
  */
 import { Data, Result } from "effect"
-import { hash32 } from "./internal/Hash32.js"
+import { hash32 } from "../core/Random.js"
 
 /** 1-based: `index` in 1..count, as CI matrices count. */
 export interface Shard {

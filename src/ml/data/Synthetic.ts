@@ -3,6 +3,7 @@
  * generated from a seeded PRNG. They make small-scale experiments measurable: a model either
  * produces the answer exactly or it does not, so exact match and forgetting are unambiguous.
  */
+import { mulberry32 } from "../../core/Random.js"
 
 export type SyntheticTask = "reverse" | "sort" | "upper" | "copy" | "shift" | "double" | "first" | "last" | "count"
 
@@ -38,18 +39,6 @@ export interface SyntheticRecord {
   readonly source: string
 }
 
-/** mulberry32: small, fast, and the same stream on every platform. */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const wordSpace = (o: SyntheticOptions) => {
   let n = 0
   for (let len = o.minLength; len <= o.maxLength; len++) n += o.alphabet.length ** len
@@ -62,7 +51,7 @@ export const generateTasks = (o: SyntheticOptions): Array<SyntheticRecord> => {
   const perTask = Math.min(o.perTask, wordSpace(o))
   o.tasks.forEach((task, t) => {
     // One stream per task: adding a task leaves the others' examples unchanged.
-    const rand = prng((o.seed * 1_000_003 + t * 7919 + 1) >>> 0)
+    const rand = mulberry32((o.seed * 1_000_003 + t * 7919 + 1) >>> 0)
     const seen = new Set<string>()
     while (seen.size < perTask) {
       const len = o.minLength + Math.floor(rand() * (o.maxLength - o.minLength + 1))

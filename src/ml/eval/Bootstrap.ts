@@ -10,7 +10,7 @@
  * percentile pair with numpy's default linear interpolation, as rouge_score's
  * BootstrapAggregator reports it.
  */
-import { mulberry32 } from "./internal/Mulberry32.js"
+import { mulberry32 } from "../../core/Random.js"
 
 export interface BootstrapOptions {
   /** Number of bootstrap replicates. */

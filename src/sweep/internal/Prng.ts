@@ -6,7 +6,7 @@
  * so one trial's value of one parameter does not depend on how many trials or parameters came
  * before it: extending `run_cap`, or adding a parameter, leaves the existing draws unchanged.
  */
-import { hash32 } from "./Hash32.js"
+import { hash32, sfc32 as sfc32Words } from "../../core/Random.js"
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -15,20 +15,9 @@ export interface Rng {
   readonly int: (n: number) => number
 }
 
-export const sfc32 = (a: number, b: number, c: number, d: number): Rng => {
-  const next = (): number => {
-    a >>>= 0
-    b >>>= 0
-    c >>>= 0
-    d >>>= 0
-    const t = (((a + b) | 0) + d) | 0
-    d = (d + 1) | 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) | 0
-    c = (c << 21) | (c >>> 11)
-    c = (c + t) | 0
-    return (t >>> 0) / 4294967296
-  }
+const sfc32 = (a: number, b: number, c: number, d: number): Rng => {
+  const next32 = sfc32Words(a, b, c, d)
+  const next = (): number => next32() / 4294967296
   return { next, int: (n) => Math.floor(next() * n) }
 }
 

@@ -5,6 +5,8 @@
  * spaces and blank lines.
  */
 
+import { mulberry32 } from "../../../src/core/Random.js"
+
 const STEMS = [
   "the", "model", "train", "token", "learn", "data", "set", "pipe", "line", "stage", "cache",
   "run", "eval", "loss", "rate", "step", "batch", "prompt", "answer", "question", "café",
@@ -15,17 +17,7 @@ const SUFFIXES = ["", "", "", "s", "ed", "ing", "er", "ly", "ness"]
 const PUNCT = [".", ",", "!", "?", ";", ":", " -", " —", "..."]
 const GAPS = [" ", " ", " ", " ", " ", "  ", "\t", "\n", "\n\n", "   "]
 
-/** mulberry32: tiny, fast, and good enough to make varied text reproducibly. */
-const random = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const random = mulberry32
 
 /** `lines` lines of about 12 words each. */
 export const syntheticCorpus = (lines: number, seed = 1): string[] => {
