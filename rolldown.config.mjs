@@ -28,7 +28,7 @@ export default defineConfig([
     plugins: [routeDynamicImports],
     platform: "node",
     external: (id) => external.test(id),
-    output: { dir: "dist/bin", format: "cjs", minify: true, entryFileNames: "[name].cjs", inlineDynamicImports: true }
+    output: { dir: "dist/bin", format: "cjs", minify: true, entryFileNames: "[name].cjs", chunkFileNames: "chunks/[name]-[hash].cjs" }
   },
   {
     input: { "stage-worker": "src/engine/internal/StageWorker.ts" },

@@ -39,6 +39,11 @@ if (cachedData === undefined || script.cachedDataRejected) {
     }
   })
 }
-const mod = { exports: {} }
-const bundleRequire = Module.createRequire(bundle)
-script.runInThisContext().call(mod.exports, mod.exports, bundleRequire, mod, bundle, path.dirname(bundle))
+// A real module in require's cache: the bundle's lazily loaded chunks require it for the code
+// they share, and must get this instance rather than run the CLI a second time.
+const mod = new Module(bundle, module)
+mod.filename = bundle
+mod.paths = Module._nodeModulePaths(path.dirname(bundle))
+require.cache[bundle] = mod
+script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle))
+mod.loaded = true
