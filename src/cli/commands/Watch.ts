@@ -7,8 +7,6 @@ import { Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { UsageError } from "../../core/Errors.js"
 import { engineLayer } from "../../platform/NodeLive.js"
-import { watch } from "../../watch/Watcher.js"
-import { WatchView } from "../../watch/WatchView.js"
 import { pathsFrom, sharedFlags } from "../Common.js"
 import { reportFailures } from "../ExitCode.js"
 
@@ -30,6 +28,9 @@ export const watchCommand = Command.make(
       if (f.debounce < 0) return yield* new UsageError({ reason: "--debounce must be at least 0" })
       const jobs = Option.getOrElse(f.jobs, () => os.availableParallelism())
       if (jobs < 1) return yield* new UsageError({ reason: "--jobs must be at least 1" })
+      // Loaded on use: the watcher (and chokidar) stay off the start-up path of other commands.
+      const { watch } = yield* Effect.promise(() => import("../../watch/Watcher.js"))
+      const { WatchView } = yield* Effect.promise(() => import("../../watch/WatchView.js"))
       return yield* watch({ paths, targets: f.stages, debounceMs: f.debounce, jobs }).pipe(
         Effect.scoped,
         Effect.provide(Layer.merge(engineLayer(paths, { json: f.json }), WatchView.layerAuto(f.json)))
