@@ -6,7 +6,10 @@ synthetic random-token batches. LoRA: r=8, alpha=16 on the q and v slices of c_a
 tokens/s = B*T / median step time; a step is forward, backward, optimiser and `loss.item()`.
 
 Usage: /usr/bin/python3 bench/torch_train.py [--threads N] [--configs a,b] [--variants full,lora]
-Prints one JSON object per line: {"config","variant","threads","msPerStep","tokensPerSec"}.
+Prints one JSON object per line: {"config","variant","threads","msPerStep","tokensPerSec","blas"}.
+Debian's python3-torch takes its BLAS from the system alternative: the reference libblas3
+unless an optimised one (libopenblas0-pthread) is installed, a 5x difference here; "blas"
+names the library actually loaded so results can be compared.
 """
 import argparse
 import json
@@ -90,6 +93,18 @@ class Gpt(nn.Module):
         return self.ln_f(x) @ self.wte.weight.t()
 
 
+def loaded_blas():
+    """The BLAS shared library mapped into this process (after torch has run a matmul)."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1].lower()}
+    except OSError:
+        return "unknown"
+    named = sorted(p for p in paths if "openblas" in p.rsplit("/", 1)[-1]) or sorted(paths)
+    return named[0] if named else "none found"
+
+
 def bench(config, variant, threads):
     d, n_layer, h, t, b, vocab, warm, steps = CONFIGS[config]
     torch.manual_seed(0)
@@ -121,7 +136,7 @@ def bench(config, variant, threads):
     times.sort()
     ms = times[len(times) // 2] * 1000
     return {"config": config, "variant": variant, "threads": threads,
-            "msPerStep": round(ms, 2), "tokensPerSec": round(b * t / (ms / 1000), 1)}
+            "msPerStep": round(ms, 2), "tokensPerSec": round(b * t / (ms / 1000), 1), "blas": loaded_blas()}
 
 
 def main():

@@ -12,8 +12,11 @@
  * The result names the backend and says why earlier candidates were skipped; the caller
  * records it with the run.
  */
+import { availableParallelism } from "node:os"
 import * as tf from "@tensorflow/tfjs"
 import { resetFusedKernelCache } from "./FusedKernels.js"
+import { GemmPool } from "./internal/gemmPool.js"
+import { gemmPool, setGemmPool } from "./internal/wasmHeap.js"
 import { registerWasmKernels } from "./WasmKernels.js"
 
 export type BackendPreference = "auto" | "gpu" | "node" | "wasm" | "cpu"
@@ -40,6 +43,11 @@ export type ModuleLoader = (specifier: string) => Promise<unknown>
 
 export interface SelectBackendOptions {
   readonly load?: ModuleLoader
+  /**
+   * Threads for large matrix products on wasm (default: the machine's available parallelism).
+   * Results do not depend on it.
+   */
+  readonly threads?: number
 }
 
 export class BackendUnavailable extends Error {
@@ -72,8 +80,9 @@ export const selectBackend = async (
 ): Promise<SelectedBackend> => {
   const load = options.load ?? defaultLoader
   const attempts: Array<BackendAttempt> = []
+  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()))
   for (const kind of chains[preference]) {
-    const outcome = await tryBackend(kind, load)
+    const outcome = await tryBackend(kind, load, threads)
     attempts.push({ kind, ok: outcome.ok, reason: outcome.reason })
     if (outcome.ok) {
       resetFusedKernelCache()
@@ -84,7 +93,7 @@ export const selectBackend = async (
   throw new BackendUnavailable(preference, attempts)
 }
 
-const tryBackend = async (kind: BackendKind, load: ModuleLoader): Promise<{ ok: boolean; reason: string }> => {
+const tryBackend = async (kind: BackendKind, load: ModuleLoader, threads: number): Promise<{ ok: boolean; reason: string }> => {
   try {
     switch (kind) {
       case "gpu":
@@ -99,7 +108,8 @@ const tryBackend = async (kind: BackendKind, load: ModuleLoader): Promise<{ ok: 
         const added = registerWasmKernels()
         if (!(await tf.setBackend("wasm"))) return { ok: false, reason: "wasm backend did not initialise" }
         const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")
-        return await checked(`wasm (${simd ? "SIMD" : "no SIMD"}, 1 thread; cairn kernels: ${added.join(", ")})`)
+        const helpers = await startHelpers(threads - 1)
+        return await checked(`wasm (${simd ? "SIMD" : "no SIMD"}, ${threadNote(helpers)}; cairn kernels: ${added.join(", ")})`)
       }
       case "cpu": {
         if (!(await tf.setBackend("cpu"))) return { ok: false, reason: "cpu backend did not initialise" }
@@ -122,4 +132,38 @@ const checked = async (description: string): Promise<{ ok: boolean; reason: stri
     return { ok: false, reason: `${description} failed the matmul check (got ${JSON.stringify(values)})` }
   }
   return { ok: true, reason: description }
+}
+
+/** (Re)start the GEMM helper threads; a failure to start them only costs speed. */
+const startHelpers = async (count: number): Promise<number | string> => {
+  const current = gemmPool()
+  if (current !== undefined && current.threads - 1 === count) return count
+  current?.close()
+  setGemmPool(undefined)
+  if (count < 1) return 0
+  try {
+    setGemmPool(await GemmPool.start(count))
+    return count
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
+
+const threadNote = (helpers: number | string): string =>
+  typeof helpers === "string"
+    ? `1 thread; GEMM helpers failed to start: ${helpers}`
+    : helpers === 0
+      ? "1 thread"
+      : `1 thread + ${helpers} GEMM helper thread${helpers > 1 ? "s" : ""}`
+
+/**
+ * Stop using GEMM helper threads until the returned function is called (e.g. while
+ * data-parallel replicas occupy the other cores).
+ */
+export const suspendGemmHelpers = (): (() => void) => {
+  const pool = gemmPool()
+  setGemmPool(undefined)
+  return () => {
+    if (gemmPool() === undefined) setGemmPool(pool)
+  }
 }

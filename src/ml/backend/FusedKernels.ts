@@ -1,7 +1,7 @@
 /**
  * Names and contracts of the fused kernels a backend may provide for the model's hot paths.
  *
- * Every model op (linear backward, attention, layer norm, GELU) has a reference implementation
+ * The model's heaviest ops (linear backward, attention) have a reference implementation
  * built from stock TensorFlow.js ops that runs on any backend. A backend that registers the
  * kernel named here gets it used instead (see `WasmKernels.ts`); results must match the
  * reference within float32 rounding. `setFusedKernels(false)` forces the reference path, which
@@ -15,15 +15,7 @@ export const FusedKernel = {
   /** inputs {qkv [B·T, 3d], mask? [B,H,T,T]}; attrs {batch, seqLen, heads} → [out [B·T, d], probs [B,H,T,T]] */
   Attention: "CairnAttention",
   /** inputs {dy [B·T, d], qkv, probs, mask?}; attrs as Attention → [dqkv] */
-  AttentionGrad: "CairnAttentionGrad",
-  /** inputs {x [M,d], gamma [d], beta [d]}; attrs {epsilon} → [y, mean [M], rstd [M]] */
-  LayerNorm: "CairnLayerNorm",
-  /** inputs {dy, x, gamma, mean, rstd} → [dx, dgamma, dbeta] */
-  LayerNormGrad: "CairnLayerNormGrad",
-  /** inputs {x} → [y, s] (tanh-approximated GELU; s is saved state for the gradient) */
-  Gelu: "CairnGelu",
-  /** inputs {dy, x, s} → [dx] */
-  GeluGrad: "CairnGeluGrad"
+  AttentionGrad: "CairnAttentionGrad"
 } as const
 
 export type FusedKernelName = (typeof FusedKernel)[keyof typeof FusedKernel]

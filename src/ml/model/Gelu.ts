@@ -1,40 +1,31 @@
 /**
  * GELU with the tanh approximation GPT-2 was trained with (`gelu_new` in transformers):
- * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). The exact-erf or sigmoid forms would be a few
- * percent faster but give a different function than the checkpoints we load.
+ * 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
+ *
+ * It is computed through the exact identity 0.5·(1 + tanh(u)) = σ(2u), i.e. x·σ(2u): the same
+ * function (not the cheaper 1.702·x sigmoid approximation), but on wasm the vectorised sigmoid
+ * is ~20x faster than the Tanh kernel. The gradient is analytic:
+ * d/dx = s + x·s·(1 - s)·2c·(1 + 3k·x²) with s = σ(2u), saved from the forward pass.
  */
 import * as tf from "@tensorflow/tfjs"
-import { FusedKernel, hasFusedKernel, runFused } from "../backend/FusedKernels.js"
 
-const c = Math.sqrt(2 / Math.PI)
+const twoC = 2 * Math.sqrt(2 / Math.PI)
 const k = 0.044715
 
 export const gelu = (x: tf.Tensor): tf.Tensor => {
   const op = tf.customGrad((...args: Array<unknown>) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc
-    if (hasFusedKernel(FusedKernel.Gelu)) {
-      const [y, s] = runFused(FusedKernel.Gelu, { x })
-      save([x, s!])
-      return {
-        value: y!,
-        gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
-          runFused(FusedKernel.GeluGrad, { dy: dy as tf.Tensor, x: saved[0]!, s: saved[1]! })
-      }
-    }
-    const t = tf.tidy(() => tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), k)), c)))
-    save([x, t])
+    const input = args[0] as tf.Tensor
+    const save = args[1] as tf.GradSaveFunc
+    const s = tf.tidy(() => tf.sigmoid(tf.mul(tf.add(input, tf.mul(tf.mul(tf.mul(input, input), input), k)), twoC)))
+    save([input, s])
     return {
-      value: tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(t, 1))),
-      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => {
-        const [xs, ts] = saved as [tf.Tensor, tf.Tensor]
-        return tf.tidy(() => {
-          // d/dx = 0.5·(1 + t) + 0.5·x·(1 - t²)·c·(1 + 3k·x²)
-          const sech2 = tf.sub(1, tf.square(ts))
-          const inner = tf.mul(tf.add(tf.mul(tf.square(xs), 3 * k), 1), c)
-          const grad = tf.add(tf.mul(tf.add(ts, 1), 0.5), tf.mul(tf.mul(tf.mul(xs, 0.5), sech2), inner))
-          return [tf.mul(dy as tf.Tensor, grad)]
+      value: tf.mul(input, s),
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
+        tf.tidy(() => {
+          const [xs, ss] = saved as [tf.Tensor, tf.Tensor]
+          const slope = tf.mul(tf.add(tf.mul(tf.mul(xs, xs), 3 * k), 1), twoC)
+          return [tf.mul(dy as tf.Tensor, tf.add(ss, tf.mul(tf.mul(tf.mul(xs, ss), tf.sub(1, ss)), slope)))]
         })
-      }
     }
   })
   return op(x)

@@ -98,13 +98,19 @@ export const initialWeights = (config: GptConfig, seed: number): Map<string, Flo
 
 let instances = 0
 
+const positionIds = (batch: number, seqLen: number): Int32Array => {
+  const values = new Int32Array(batch * seqLen)
+  for (let i = 0; i < values.length; i++) values[i] = i % seqLen
+  return values
+}
+
 export class Gpt {
   readonly config: GptConfig
   /** HF name → variable. Trainability is the variable's `trainable` flag. */
   readonly weights: ReadonlyMap<string, tf.Variable>
   adapter: LinearAdapter | undefined
-  private readonly masks = new Map<number, tf.Tensor2D>()
-  private readonly positions = new Map<string, tf.Tensor1D>()
+  /** The additive causal mask for the last sequence length seen (training keeps one length). */
+  private mask: tf.Tensor2D | undefined
   private headTranspose: { readonly source: tf.Tensor; readonly value: tf.Tensor2D } | undefined
 
   constructor(config: GptConfig, values: ReadonlyMap<string, Float32Array>) {
@@ -116,8 +122,9 @@ export class Gpt {
       if (data === undefined) throw new Error(`GPT weights: missing ${name}`)
       const size = shape.reduce((a, b) => a * b, 1)
       if (data.length !== size) throw new Error(`GPT weights: ${name} has ${data.length} values, expected shape ${JSON.stringify(shape)}`)
-      // tfjs variable names are global; the instance id keeps two models apart.
-      weights.set(name, tf.variable(tf.tensor(data, shape), true, `gpt${id}/${name}`))
+      // tfjs variable names are global; the instance id keeps two models apart. tidy disposes
+      // the initial tensor, the variable keeps its memory.
+      weights.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape), true, `gpt${id}/${name}`)))
     }
     this.weights = weights
   }
@@ -172,7 +179,7 @@ export class Gpt {
     const idTensor = tf.tensor1d(ids, "int32")
     let x = tf.add(
       tf.gather(this.weight("transformer.wte.weight"), idTensor),
-      tf.gather(this.weight("transformer.wpe.weight"), this.positionIds(batch, seqLen))
+      tf.gather(this.weight("transformer.wpe.weight"), tf.tensor1d(positionIds(batch, seqLen), "int32"))
     ) as tf.Tensor2D
     x = this.dropout(x, c.embdPdrop, training, deriveSeed(seed, 0))
     const mask = this.causalMask(seqLen)
@@ -242,7 +249,9 @@ export class Gpt {
         const oldV = cache.values[i]
         const keys = oldK === undefined ? k : tf.concat([oldK, k], 1)
         const values = oldV === undefined ? v : tf.concat([oldV, v], 1)
-        const probs = tf.softmax(tf.add(tf.mul(tf.matMul(q, keys, false, true), 1 / Math.sqrt(hd)), mask))
+        // An explicit transpose keeps the batched product un-flagged (the fast path on wasm).
+        const scores = tf.matMul(q, tf.transpose(keys, [0, 2, 1]))
+        const probs = tf.softmax(tf.add(tf.mul(scores, 1 / Math.sqrt(hd)), mask))
         const att = tf.reshape(tf.transpose(tf.matMul(probs, values), [1, 0, 2]), [n, c.nEmbd]) as tf.Tensor2D
         x = tf.add(x, this.project(names.attnProj, att, {}, 0))
         x = tf.add(x, this.project(names.mlpProj, gelu(this.project(names.fc, this.norm(names.ln2, x), {}, 0)) as tf.Tensor2D, {}, 0))
@@ -268,11 +277,9 @@ export class Gpt {
 
   dispose(): void {
     for (const v of this.weights.values()) v.dispose()
-    for (const t of this.masks.values()) t.dispose()
-    for (const t of this.positions.values()) t.dispose()
+    this.mask?.dispose()
     this.headTranspose?.value.dispose()
-    this.masks.clear()
-    this.positions.clear()
+    this.mask = undefined
     this.headTranspose = undefined
   }
 
@@ -293,29 +300,11 @@ export class Gpt {
   }
 
   private causalMask(t: number): tf.Tensor2D {
-    let mask = this.masks.get(t)
-    if (mask === undefined) {
-      mask = tf.keep(tf.tensor2d(causalMaskValues(t), [t, t]))
-      this.masks.set(t, mask)
+    if (this.mask === undefined || this.mask.shape[0] !== t) {
+      this.mask?.dispose()
+      this.mask = tf.keep(tf.tensor2d(causalMaskValues(t), [t, t]))
     }
-    return mask
-  }
-
-  private positionIds(batch: number, seqLen: number): tf.Tensor1D {
-    const key = `${batch}x${seqLen}`
-    let ids = this.positions.get(key)
-    if (ids === undefined) {
-      // A few shapes occur in practice (full batches, the last partial one, eval); bound the cache anyway.
-      if (this.positions.size >= 8) {
-        for (const t of this.positions.values()) t.dispose()
-        this.positions.clear()
-      }
-      const values = new Int32Array(batch * seqLen)
-      for (let i = 0; i < values.length; i++) values[i] = i % seqLen
-      ids = tf.keep(tf.tensor1d(values, "int32"))
-      this.positions.set(key, ids)
-    }
-    return ids
+    return this.mask
   }
 
   private frozenHeadTranspose(wte: tf.Variable): tf.Tensor2D {

@@ -1,31 +1,19 @@
 /**
  * Layer normalisation over the last axis, with an analytic gradient.
  *
- * Autodiff through `moments` produces about twice the kernels of the closed form below, and
- * the per-column sums for dγ and dβ are the only reductions over rows. A backend with the fused
- * `LayerNorm` kernels runs forward and backward as one pass each.
+ * Autodiff through `moments` produces about twice the kernels of the closed form below. Every
+ * step is a stock op (vectorised on wasm); the per-column sums for dγ and dβ are the only
+ * reductions over rows, which cairn's wasm `Sum` kernel does without a transpose.
  */
 import * as tf from "@tensorflow/tfjs"
-import { FusedKernel, hasFusedKernel, runFused } from "../backend/FusedKernels.js"
 
 /** y = (x - mean) / sqrt(var + eps) · gamma + beta, rows of x [M,d]. */
 export const layerNorm = (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor2D => {
   const op = tf.customGrad((...args: Array<unknown>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc
-    if (hasFusedKernel(FusedKernel.LayerNorm)) {
-      const [y, mean, rstd] = runFused(FusedKernel.LayerNorm, { x, gamma, beta }, { epsilon })
-      save([x, mean!, rstd!])
-      return {
-        value: y as tf.Tensor2D,
-        gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
-          runFused(FusedKernel.LayerNormGrad, { dy: dy as tf.Tensor, x: saved[0]!, gamma, mean: saved[1]!, rstd: saved[2]! })
-      }
-    }
     const [xhat, rstd] = tf.tidy(() => {
-      const mean = tf.mean(x, 1, true)
-      const centred = tf.sub(x, mean)
-      const variance = tf.mean(tf.square(centred), 1, true)
-      const r = tf.rsqrt(tf.add(variance, epsilon))
+      const centred = tf.sub(x, tf.mean(x, 1, true))
+      const r = tf.rsqrt(tf.add(tf.mean(tf.square(centred), 1, true), epsilon))
       return [tf.mul(centred, r), r]
     })
     save([xhat!, rstd!])

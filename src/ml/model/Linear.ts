@@ -44,6 +44,24 @@ export const linear = (x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.T
   return op(...inputs) as tf.Tensor2D
 }
 
+/** x [M,K] · w [K,N] with gradients for both, whatever w is (e.g. a weight assembled from variables). */
+export const product = (x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D => {
+  const op = tf.customGrad((...args: Array<unknown>) => {
+    const input = args[0] as tf.Tensor2D
+    const weight = args[1] as tf.Tensor2D
+    const save = args[2] as tf.GradSaveFunc
+    save([input, weight])
+    return {
+      value: tf.matMul(input, weight),
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => {
+        const [dx, dw] = linearGrad(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, dy as tf.Tensor2D, true, false)
+        return [dx, dw!]
+      }
+    }
+  })
+  return op(x, w) as tf.Tensor2D
+}
+
 /** Linear layer whose weight and bias never receive gradients. */
 export const frozenLinear = (x: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D => {
   const op = tf.customGrad((...args: Array<unknown>) => {
@@ -95,8 +113,8 @@ export const linearGrad = (
 
 /**
  * x [M,d] · tableᵀ for a table [V,d] (the tied LM head: logits from the token embedding).
- * The product is computed as x · (tableᵀ) with an explicit transpose of the table; its gradient
- * w.r.t. the table is (xᵀ·dy)ᵀ, which transposes x and the [d,V] result, never dy [M,V].
+ * The product is computed as x · (tableᵀ) with an explicit transpose of the table, i.e. a
+ * linear layer with weight tableᵀ, and differentiated as one.
  */
 export const matMulTransposed = (x: tf.Tensor2D, table: tf.Tensor2D, tableT?: tf.Tensor2D): tf.Tensor2D => {
   if (!isTrainable(table)) {
@@ -114,17 +132,17 @@ export const matMulTransposed = (x: tf.Tensor2D, table: tf.Tensor2D, tableT?: tf
     const input = args[0] as tf.Tensor2D
     const weights = args[1] as tf.Tensor2D
     const save = args[2] as tf.GradSaveFunc
+    const transposed = tf.transpose(weights) as tf.Tensor2D
     // Only saved tensors outlive the forward's tidy scope.
-    save([input])
+    save([input, transposed])
     return {
-      value: tf.tidy(() => tf.matMul(input, tf.transpose(weights))),
+      value: tf.matMul(input, transposed),
       gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => {
-        const g = dy as tf.Tensor2D
-        const input = saved[0] as tf.Tensor2D
-        return [
-          tf.matMul(g, weights),
-          tf.tidy(() => tf.transpose(tf.matMul(tf.transpose(input), g)))
-        ]
+        // As a linear layer with weight tableᵀ [d, V]; its weight gradient transposed is d(table).
+        const [dx, dw] = linearGrad(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, dy as tf.Tensor2D, true, false)
+        const dTable = tf.transpose(dw!)
+        dw!.dispose()
+        return [dx, dTable]
       }
     }
   })

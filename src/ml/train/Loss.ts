@@ -68,7 +68,12 @@ export const causalLmLoss = (
 
 /**
  * scale · Σᵢ (logsumexp(logitsᵢ) - logitsᵢ[targetᵢ]) with the closed-form gradient
- * scale · (softmax(logits) - onehot(targets)), which needs no [N, V] one-hot in the forward.
+ * scale · (softmax(logits) - onehot(targets)).
+ *
+ * logsumexp comes from the softmax itself: the largest probability is exp(0)/Σ = 1/Σ, so
+ * logsumexp = max - log(max p), exact and never underflowing (max p ≥ 1/V). This replaces the
+ * [N, V] Exp of the textbook form (scalar and slow on wasm) by the vectorised Softmax kernel,
+ * whose output the gradient needs anyway.
  */
 export const crossEntropySum = (logits: tf.Tensor2D, targets: Int32Array, scale: number): tf.Scalar => {
   const [n, v] = logits.shape
@@ -77,16 +82,18 @@ export const crossEntropySum = (logits: tf.Tensor2D, targets: Int32Array, scale:
   const op = tf.customGrad((...args: Array<unknown>) => {
     const x = args[0] as tf.Tensor2D
     const save = args[1] as tf.GradSaveFunc
-    const lse = tf.tidy(() => tf.logSumExp(x, 1, true))
-    save([x, lse])
+    const probs = tf.softmax(x)
+    save([probs])
     return {
-      value: tf.tidy(() => tf.mul(tf.sum(tf.sub(tf.squeeze(lse, [1]), tf.gather(tf.reshape(x, [n * v]), tf.tensor1d(flat, "int32")))), scale)) as tf.Scalar,
+      value: tf.tidy(() => {
+        const lse = tf.sub(tf.max(x, 1), tf.log(tf.max(probs, 1)))
+        const picked = tf.gather(tf.reshape(x, [n * v]), tf.tensor1d(flat, "int32"))
+        return tf.mul(tf.sum(tf.sub(lse, picked)), scale)
+      }) as tf.Scalar,
       gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
         tf.tidy(() => {
-          const [xs, l] = saved as [tf.Tensor2D, tf.Tensor2D]
-          const probs = tf.exp(tf.sub(xs, l))
           const onehot = tf.oneHot(tf.tensor1d(targets, "int32"), v)
-          return [tf.mul(tf.sub(probs, onehot), tf.mul(dy as tf.Scalar, scale))]
+          return [tf.mul(tf.sub(saved[0]!, onehot), tf.mul(dy as tf.Scalar, scale))]
         })
     }
   })
