@@ -15,6 +15,7 @@ import { scoreCommand } from "./commands/Score.js"
 import { gcCommand } from "./commands/Gc.js"
 import { metricsCommand } from "./commands/Metrics.js"
 import { paramsCommand } from "./commands/Params.js"
+import { plotsCommand } from "./commands/Plots.js"
 import { runCommand } from "./commands/Run.js"
 import { statusCommand } from "./commands/Status.js"
 import { sweepCommand } from "./commands/Sweep.js"
@@ -22,7 +23,7 @@ import { watchCommand } from "./commands/Watch.js"
 
 const cairn = Command.make("cairn").pipe(
   Command.withDescription("Pipeline runner for instruction fine-tuning experiments"),
-  Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand, scoreCommand, dataCommand, watchCommand, sweepCommand])
+  Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand, scoreCommand, dataCommand, watchCommand, sweepCommand, plotsCommand])
 )
 
 // Bundled, the worker sits beside this file; compiled but unbundled, under engine/internal.

@@ -10,20 +10,15 @@ const schemaFile = path.join(repoRoot, "schemas", "pipeline.schema.json")
 const schema = JSON.parse(fs.readFileSync(schemaFile, "utf8"))
 
 const validator = () => {
-  const ajv = new Ajv({ allErrors: true, strict: false })
-  for (const name of Object.keys(builtinStages)) {
-    const { $schema: _s, ...stageSchema } = JSON.parse(fs.readFileSync(path.join(repoRoot, "stages", name, "params.schema.json"), "utf8"))
-    ajv.addSchema(stageSchema, `../stages/${name}/params.schema.json`)
-  }
   const { $schema: _s, ...body } = schema
-  return ajv.compile(body)
+  return new Ajv({ allErrors: true, strict: false }).compile(body)
 }
 
 describe("schemas/pipeline.schema.json", () => {
-  it("lists every built-in stage and points `with:` at its params schema", () => {
+  it("lists every built-in stage and checks `with:` against its params schema", () => {
     expect([...schema.definitions.stage.properties.uses.enum].sort()).toEqual(Object.keys(builtinStages).sort())
     const refs = schema.definitions.stage.allOf.map((c: { then: { properties: { with: { $ref: string } } } }) => c.then.properties.with.$ref)
-    expect(refs.sort()).toEqual(Object.keys(builtinStages).sort().map((n) => `../stages/${n}/params.schema.json`))
+    expect(refs.sort()).toEqual(Object.keys(builtinStages).sort().map((n) => `#/definitions/with_${n}`))
   })
 
   it("accepts the shipped pipelines and rejects what the loader rejects", () => {
@@ -38,5 +33,8 @@ describe("schemas/pipeline.schema.json", () => {
     expect(validate({ stages: { a: { cmd: "x", outz: [] } } })).toBe(false)
     expect(validate({ stages: { a: { cmd: "x", uses: "concat" } } })).toBe(false)
     expect(validate({ stages: { a: { uses: "concat", with: { inputs: "a.txt", output: "b" } } } })).toBe(false)
+    expect(validate({ stages: { a: { uses: "concat", with: { inputs: ["a.txt"], output: "b", nope: 1 } } } })).toBe(false)
+    // A `${...}` reference may stand where the schema wants a number or a list.
+    expect(validate({ stages: { a: { uses: "synth", with: { tasks: "${t.list}", perTask: "${t.n}", output: "o.jsonl" } } } })).toBe(true)
   })
 })

@@ -12,7 +12,6 @@
  * The result names the backend and says why earlier candidates were skipped; the caller
  * records it with the run.
  */
-import { availableParallelism } from "node:os"
 import * as tf from "@tensorflow/tfjs"
 import { resetFusedKernelCache } from "./FusedKernels.js"
 import { GemmPool } from "./internal/gemmPool.js"
@@ -44,8 +43,9 @@ export type ModuleLoader = (specifier: string) => Promise<unknown>
 export interface SelectBackendOptions {
   readonly load?: ModuleLoader
   /**
-   * Threads for large matrix products on wasm (default: the machine's available parallelism).
-   * Results do not depend on it.
+   * Threads for large matrix products on wasm (default 1: helper threads are opt-in, because a
+   * stage process that hangs waiting on one costs more than the speed they add). Results do not
+   * depend on it.
    */
   readonly threads?: number
 }
@@ -80,7 +80,7 @@ export const selectBackend = async (
 ): Promise<SelectedBackend> => {
   const load = options.load ?? defaultLoader
   const attempts: Array<BackendAttempt> = []
-  const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()))
+  const threads = Math.max(1, Math.floor(options.threads ?? 1))
   for (const kind of chains[preference]) {
     const outcome = await tryBackend(kind, load, threads)
     attempts.push({ kind, ok: outcome.ok, reason: outcome.reason })

@@ -1,0 +1,66 @@
+/**
+ * `uses: train` — instruction fine-tuning of a model directory (a pretrain output or a Hugging
+ * Face GPT-2 checkpoint): full, or LoRA written as a PEFT adapter or merged into the weights.
+ * Runs in its own process (TensorFlow.js) and resumes from its checkpoints when a killed run is
+ * started again (src/ml/stages/Scratch.ts).
+ */
+import { defineStage } from "../../src/index.js"
+import type { FineTuneOptions } from "../../src/ml/stages/FineTune.js"
+import { trainingFiles, trainingSettings } from "../../src/ml/stages/Settings.js"
+import { runMlTask } from "../../src/ml/stages/StageTask.js"
+import type { StagePlace } from "../pretrain/index.js"
+import type { TrainParams } from "./params.js"
+import schema from "./params.schema.json" with { type: "json" }
+
+const VERSION = 1
+
+/** The library's view of the params; fallbacks equal the schema defaults. */
+export const trainOptions = (p: TrainParams, at: StagePlace): FineTuneOptions => {
+  const files = trainingFiles(p.out, p.metrics, p.curve)
+  return {
+    workspace: at.workspace,
+    stage: at.stage,
+    key: { builtin: "train", version: VERSION, params: p },
+    baseModel: at.resolve(p.baseModel),
+    baseModelName: p.baseModel,
+    datasets: p.datasets.map((d) => ({ path: at.resolve(d.path), name: d.path, ...(d.weight === undefined ? {} : { weight: d.weight }) })),
+    ...(p.validation === undefined ? {} : { validation: at.resolve(p.validation) }),
+    trainOnInputs: p.trainOnInputs ?? false,
+    adapter: {
+      type: p.adapter?.type ?? "none",
+      r: p.adapter?.r ?? 8,
+      alpha: p.adapter?.alpha ?? 16,
+      dropout: p.adapter?.dropout ?? 0,
+      targetModules: p.adapter?.targetModules ?? ["q", "v"]
+    },
+    merge: p.merge ?? false,
+    settings: trainingSettings(p, { seqLen: 128, batchSize: 8, lr: 0.0002, warmupSteps: 10, minLrRatio: 0 }),
+    backend: p.backend ?? "auto",
+    threads: p.threads ?? 0,
+    out: at.resolve(p.out),
+    metrics: at.resolve(files.metrics),
+    curve: at.resolve(files.curve)
+  }
+}
+
+export default defineStage<TrainParams>({
+  name: "train",
+  version: VERSION,
+  description: "Instruction fine-tuning (full or LoRA) of a model directory",
+  paramsSchema: schema,
+  isolated: true,
+  gpu: true,
+  io: (p) => {
+    const files = trainingFiles(p.out, p.metrics, p.curve)
+    return {
+      deps: [p.baseModel, ...p.datasets.map((d) => d.path), ...(p.validation === undefined ? [] : [p.validation])],
+      outs: [p.out, files.curve],
+      metrics: [files.metrics]
+    }
+  },
+  run: (ctx) =>
+    runMlTask(ctx, async (hooks) => {
+      const { fineTune } = await import("../../src/ml/stages/FineTune.js")
+      return fineTune(trainOptions(ctx.params, ctx), hooks)
+    })
+})
