@@ -261,6 +261,13 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             return false
           }
         }
+        // A dry run cannot know whether a rerun upstream will reproduce its bytes; say so.
+        const rerunUp = options.dryRun ? stage.upstream.filter((u) => statuses.get(u) === "would-run") : []
+        if (rerunUp.length > 0) {
+          statuses.set(name, "would-run")
+          yield* reporter.emit({ _tag: "WouldRun", stage: name, reason: `upstream would rerun: ${rerunUp.join(", ")}; reruns unless their outputs come out identical` })
+          return true
+        }
         // 2-3. hash inputs, fresh? A fresh stage needs no lock: nothing will be written, and a
         // lock file per stage would dominate a no-op run.
         if (!options.force) {

@@ -111,6 +111,9 @@ describe("freshness", () => {
     const r = rig.run(["run", "--dry-run"])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("would run a")
+    // Downstream of a stage that would rerun is reported too; an unrelated stage is not.
+    expect(r.stdout).toMatch(/would run c \(upstream would rerun: b/)
+    expect(r.stdout).toContain("fresh     d")
     expect(["a", "b", "c", "d"].map((s) => rig.calls(s))).toEqual([0, 0, 0, 0])
     expect(rig.read("out/a.txt")).toBe("hello\n")
   })
