@@ -79,7 +79,7 @@ export const evaluateOptions = (p: EvaluateParams, at: Pick<StagePlace, "resolve
       : { forgetting: { old: p.forgetting.old, new: p.forgetting.new, metrics: p.forgetting.metrics ?? headlineKeys(metrics) } }),
     curves: (p.trainingCurves ?? []).map((c) => ({ name: c.name, path: at.resolve(c.path) })),
     backend: p.backend ?? "auto",
-    threads: p.threads ?? 0,
+    threads: p.threads ?? 1,
     outputs: resolveAll(files, at.resolve)
   }
 }
@@ -110,9 +110,7 @@ export default defineStage<EvaluateParams>({
     Effect.gen(function*() {
       const problem = checkNames(ctx.params)
       if (problem !== undefined) return yield* new StageRunError({ stage: ctx.stage, message: problem })
-      return yield* runMlTask(ctx, async (hooks) => {
-        const { evaluateModels } = await import("../../src/ml/stages/Evaluation.js")
-        return evaluateModels(evaluateOptions(ctx.params, ctx), hooks)
-      })
+      return yield* runMlTask(ctx, (hooks) =>
+        import("../../src/ml/stages/Evaluation.js").then((m) => m.evaluateModels(evaluateOptions(ctx.params, ctx), hooks)))
     })
 })

@@ -46,7 +46,7 @@ export const pretrainOptions = (p: PretrainParams, at: StagePlace): PretrainOpti
     },
     settings,
     backend: p.backend ?? "auto",
-    threads: p.threads ?? 0,
+    threads: p.threads ?? 1,
     out: at.resolve(p.out),
     metrics: at.resolve(files.metrics),
     curve: at.resolve(files.curve)
@@ -69,8 +69,5 @@ export default defineStage<PretrainParams>({
     }
   },
   run: (ctx) =>
-    runMlTask(ctx, async (hooks) => {
-      const { pretrain } = await import("../../src/ml/stages/Pretrain.js")
-      return pretrain(pretrainOptions(ctx.params, ctx), hooks)
-    })
+    runMlTask(ctx, (hooks) => import("../../src/ml/stages/Pretrain.js").then((m) => m.pretrain(pretrainOptions(ctx.params, ctx), hooks)))
 })

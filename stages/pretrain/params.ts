@@ -102,7 +102,7 @@ export interface PretrainParams {
    */
   backend?: "auto" | "gpu" | "node" | "wasm" | "cpu";
   /**
-   * Threads for large matrix products on the wasm backend (0: one per core); results do not depend on it. Lower it when stages run side by side.
+   * Threads for large matrix products on the wasm backend (1: no helper threads, the backend's default); results do not depend on it.
    */
   threads?: number;
 }

@@ -36,7 +36,7 @@ export const trainOptions = (p: TrainParams, at: StagePlace): FineTuneOptions =>
     merge: p.merge ?? false,
     settings: trainingSettings(p, { seqLen: 128, batchSize: 8, lr: 0.0002, warmupSteps: 10, minLrRatio: 0 }),
     backend: p.backend ?? "auto",
-    threads: p.threads ?? 0,
+    threads: p.threads ?? 1,
     out: at.resolve(p.out),
     metrics: at.resolve(files.metrics),
     curve: at.resolve(files.curve)
@@ -59,8 +59,5 @@ export default defineStage<TrainParams>({
     }
   },
   run: (ctx) =>
-    runMlTask(ctx, async (hooks) => {
-      const { fineTune } = await import("../../src/ml/stages/FineTune.js")
-      return fineTune(trainOptions(ctx.params, ctx), hooks)
-    })
+    runMlTask(ctx, (hooks) => import("../../src/ml/stages/FineTune.js").then((m) => m.fineTune(trainOptions(ctx.params, ctx), hooks)))
 })

@@ -12,7 +12,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { validateStageParams } from "../../src/config/ParamsValidation.js"
 import { generateTasks } from "../../src/ml/data/Synthetic.js"
+import type { Gpt } from "../../src/ml/model/Gpt.js"
 import { readSafetensors } from "../../src/ml/model/Safetensors.js"
+import { loadModelDir } from "../../src/ml/stages/ModelDir.js"
+import { promptTemplate } from "../../src/ml/tokenizer/Template.js"
 import pretrain, { pretrainOptions } from "../../stages/pretrain/index.js"
 import train, { trainOptions } from "../../stages/train/index.js"
 import evaluate from "../../stages/evaluate/index.js"
@@ -107,7 +110,18 @@ describe("training stages", () => {
     expect(json("work/merged.metrics.json")).toMatchObject({ method: "lora", output: "merged" })
     expect(json("work/full.metrics.json")).toMatchObject({ method: "full", output: "model" })
 
-    // The adapter on its base and the merged model compute the same function.
+    // The adapter attached to its base (unmerged) and the merged model compute the same logits.
+    const adapted = await loadModelDir(file("work/lora"), file("work/base"))
+    const merged = await loadModelDir(file("work/merged"))
+    expect(adapted.adapter).toBeDefined()
+    const ids = Int32Array.from(promptTemplate(adapted.tokenizer).format("copy: ab", "ab").ids).slice(0, 12)
+    const logits = (m: Gpt) => Array.from(m.forward(ids, 1, ids.length).dataSync())
+    const [x, y] = [logits(adapted.model), logits(merged.model)]
+    expect(Math.max(...x.map((v, i) => Math.abs(v - y[i]!)))).toBeLessThan(1e-4)
+    adapted.model.dispose()
+    merged.model.dispose()
+
+    // And so do they through the evaluate stage.
     await runStage(evaluate, ws, {
       models: [{ name: "adapter", path: "work/lora", base: "work/base" }, { name: "merged", path: "work/merged" }, { name: "full", path: "work/full" }],
       testSets: [{ name: "test", path: "data/test.jsonl" }],
@@ -170,7 +184,6 @@ describe("a killed training stage", () => {
         "      maxSteps: 1000",
         "      checkpointEvery: 5",
         "      backend: wasm",
-        "      threads: 1",
         ""
       ].join("\n"))
       const first = rig.start(["run"])

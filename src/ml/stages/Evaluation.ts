@@ -81,7 +81,7 @@ export interface EvaluateOptions {
   /** Training curves (`metrics.jsonl` of training stages) to plot, by run name. */
   readonly curves: ReadonlyArray<{ readonly name: string; readonly path: string }>
   readonly backend: BackendPreference
-  /** Wasm matmul threads; 0 lets the backend choose (one per core). */
+  /** Threads for large matrix products on wasm (1: none besides the stage's own). */
   readonly threads: number
   readonly outputs: EvalOutputs
 }
@@ -288,7 +288,7 @@ const write = async (file: string, content: string): Promise<void> => {
 }
 
 export const evaluateModels = async (o: EvaluateOptions, hooks: StageHooks): Promise<void> => {
-  const backend = await selectBackend(o.backend, o.threads > 0 ? { threads: o.threads } : {})
+  const backend = await selectBackend(o.backend, { threads: o.threads })
   hooks.backend(backend.name)
   hooks.log(`backend: ${backend.detail}`)
   const sets = await Promise.all(o.sets.map(async (s) => {

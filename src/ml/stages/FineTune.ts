@@ -39,7 +39,7 @@ export interface FineTuneOptions {
   readonly merge: boolean
   readonly settings: TrainingSettings
   readonly backend: BackendPreference
-  /** Wasm matmul threads; 0 lets the backend choose (one per core). */
+  /** Threads for large matrix products on wasm (1: none besides the stage's own). */
   readonly threads: number
   readonly out: string
   readonly metrics: string
@@ -48,7 +48,7 @@ export interface FineTuneOptions {
 
 export const fineTune = async (o: FineTuneOptions, hooks: StageHooks): Promise<void> => {
   if (isAdapterDir(o.baseModel)) throw new Error(`${o.baseModelName} is an adapter directory; train from a full model (merge the adapter first)`)
-  const backend = await selectBackend(o.backend, o.threads > 0 ? { threads: o.threads } : {})
+  const backend = await selectBackend(o.backend, { threads: o.threads })
   hooks.backend(backend.name)
   hooks.log(`backend: ${backend.detail}`)
   const loaded = await loadModelDir(o.baseModel)

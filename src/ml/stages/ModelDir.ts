@@ -14,7 +14,7 @@
  * from the base model alone.
  */
 import { existsSync } from "node:fs"
-import { writeFile, mkdir } from "node:fs/promises"
+import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Gpt } from "../model/Gpt.js"
 import { loadLoraAdapter, saveLoraAdapter, type Lora } from "../model/Lora.js"

@@ -3,6 +3,7 @@
  * records, with a byte-level BPE tokenizer trained on the same corpus (or one given), written
  * as a model directory that the train and evaluate stages (and Hugging Face tools) load.
  */
+import { stat } from "node:fs/promises"
 import { selectBackend, type BackendPreference } from "../backend/Backend.js"
 import { readJsonl } from "../data/Jsonl.js"
 import type { DataRecord } from "../data/DataRecord.js"
@@ -12,7 +13,6 @@ import type { BpeTokenizer } from "../tokenizer/BpeTokenizer.js"
 import { DEFAULT_SPECIAL_TOKENS } from "../tokenizer/Tokenizer.js"
 import { loadTokenizerJson } from "../tokenizer/TokenizerJson.js"
 import { trainBpe } from "../tokenizer/TrainBpe.js"
-import { stat } from "node:fs/promises"
 import { tokenizeRecords, type ExampleFormat } from "./Examples.js"
 import { describe, loadTokenizerDir, saveModelDir } from "./ModelDir.js"
 import { removeScratch, scratchDir } from "./Scratch.js"
@@ -40,7 +40,7 @@ export interface PretrainOptions {
   readonly model: { readonly nEmbd: number; readonly nLayer: number; readonly nHead: number; readonly nPositions: number; readonly dropout: number }
   readonly settings: TrainingSettings
   readonly backend: BackendPreference
-  /** Wasm matmul threads; 0 lets the backend choose (one per core). */
+  /** Threads for large matrix products on wasm (1: none besides the stage's own). */
   readonly threads: number
   /** Absolute output paths. */
   readonly out: string
@@ -75,7 +75,7 @@ const tokenizerFor = async (o: PretrainOptions, records: ReadonlyArray<DataRecor
 }
 
 export const pretrain = async (o: PretrainOptions, hooks: StageHooks): Promise<void> => {
-  const backend = await selectBackend(o.backend, o.threads > 0 ? { threads: o.threads } : {})
+  const backend = await selectBackend(o.backend, { threads: o.threads })
   hooks.backend(backend.name)
   hooks.log(`backend: ${backend.detail}`)
   const train = await Promise.all(o.datasets.map(async (d) => ({ ...d, records: await readJsonl(d.path) })))

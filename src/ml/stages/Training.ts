@@ -100,9 +100,12 @@ export const runTraining = async (run: TrainingRun): Promise<TrainResult> => {
       dataParallel: s.dataParallel,
       onProgress: (p) => {
         if (logEvery === 0) logEvery = Math.max(1, Math.round(p.totalSteps / 10))
-        const metrics: Record<string, number> = { lr: p.lr, tokensPerSec: p.tokensPerSec }
-        if (p.loss !== null) metrics["loss"] = p.loss
-        if (p.evalLoss !== undefined) metrics["evalLoss"] = p.evalLoss
+        const metrics: Record<string, number> = {
+          ...(p.loss === null ? {} : { loss: p.loss }),
+          lr: p.lr,
+          tokensPerSec: p.tokensPerSec,
+          ...(p.evalLoss === undefined ? {} : { evalLoss: p.evalLoss })
+        }
         hooks.progress({ step: p.step, total: p.totalSteps, metrics })
         if (p.evalLoss !== undefined || p.step % logEvery === 0 || p.step === p.totalSteps) {
           const evalPart = p.evalLoss === undefined ? "" : `, eval loss ${fmt(p.evalLoss)}`
