@@ -170,6 +170,8 @@ interface Live {
   /** Latest value of every progress metric, as `<stage>.<name>`. */
   readonly progress: Record<string, number>
   objective?: number
+  /** The stage whose progress reports the objective. */
+  reporting?: string
   failure?: string
 }
 
@@ -277,6 +279,7 @@ const sweepLocked = (
           const value = spec.earlyTerminate === undefined ? undefined : objectiveIn(spec.metric.name, layout.metric.key, e.metrics)
           if (value === undefined) return
           live.objective = value
+          live.reporting = e.stage
           const iteration = terminator.report(id, value)
           const t = yield* Clock.currentTimeMillis
           const progress: ProgressReport = { iteration, value, ...(e.step !== undefined ? { step: e.step } : {}) }
@@ -305,8 +308,13 @@ const sweepLocked = (
                 // Shared stages restored into every trial are not news.
                 return trialSet.has(e.stage) ? forward(e) : Effect.void
               case "Started":
+                live.keys.set(e.stage, e.key)
+                return forward(e)
               case "Succeeded":
                 live.keys.set(e.stage, e.key)
+                // Its curve is complete: stopping the trial now (while a downstream stage runs)
+                // would save nothing and lose a finished result.
+                if (e.stage === live.reporting) stops.delete(id)
                 return forward(e)
               case "Failed":
                 live.failure ??= `stage ${e.stage} failed: ${e.reason}`

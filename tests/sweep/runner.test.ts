@@ -244,6 +244,31 @@ describe("runSweep", () => {
     assert.strictEqual(reports.length, 4 + 3)
   })
 
+  it("hyperband never stops a trial whose curve is complete, while its later stages run", async () => {
+    // lr 0.4 reports once, finishes training and spends a while in eval; lr 0.05 starts reporting
+    // only then, with a better value that puts 0.4 below the band's threshold.
+    write("scripts/train.sh", `lr=$1
+[ "$lr" = 0.05 ] && sleep 0.6
+for i in 1 2 3; do echo "::metric loss=$lr step=$i"; [ "$lr" = 0.4 ] && break; sleep 0.1; done
+echo "$lr 16" > work/model.txt
+`)
+    write("scripts/eval.sh", `sleep 1.2\n${EVAL}`)
+    write("cairn.yaml", pipeline(`  hb:
+    stage: train
+    method: grid
+    metric: { name: eval.loss, goal: minimize }
+    parameters:
+      train.lr: { values: [0.4, 0.05] }
+    early_terminate: { type: hyperband, min_iter: 1, eta: 3 }
+`, "hb"))
+    const { exit } = await sweep("hb", { jobs: 2 })
+    assert.isTrue(Exit.isSuccess(exit), String(exit))
+    const byLr = new Map([...states("hb").values()].map((t) => [t.params["train.lr"], t]))
+    assert.strictEqual(byLr.get(0.4)?.status, "finished", byLr.get(0.4)?.reason)
+    assert.strictEqual(byLr.get(0.05)?.status, "finished")
+    assert.sameMembers(lines(".calls/eval"), ["0.4 16", "0.05 16"])
+  })
+
   it("names the parameter or metric a sweep gets wrong, before anything runs", async () => {
     write("cairn.yaml", pipeline(`  bad:
     stage: train

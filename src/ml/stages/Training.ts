@@ -148,6 +148,9 @@ export const writeTrainingMetrics = async (file: string, result: TrainResult, ex
     epochs: result.epochs,
     tokens: result.tokens,
     finalLoss: result.finalLoss,
+    // The validation loss of the model this stage outputs, under the name progress events use
+    // (`evalLoss`), so a sweep can early-terminate on the same metric it ranks trials by.
+    evalLoss: result.restoredBest ? result.bestEvalLoss : result.lastEvalLoss,
     finalEvalLoss: result.lastEvalLoss,
     bestEvalLoss: result.bestEvalLoss,
     bestStep: result.bestStep,
