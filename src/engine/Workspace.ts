@@ -11,6 +11,7 @@ import { type LoadedParams, loadParams } from "../config/Params.js"
 import { loadPipeline, type LoadedPipeline, specCacheIn } from "../config/PipelineFile.js"
 import { buildGraph } from "../graph/Graph.js"
 import { lockPathFor } from "../store/LockFile.js"
+import { ensureResultsFile, sweepDirectory } from "../sweep/SweepDirectory.js"
 
 export interface WorkspaceOptions {
   readonly directory: string | undefined
@@ -57,11 +58,23 @@ export const loadParamsFor = (pipeline: LoadedPipeline): Effect.Effect<LoadedPar
     return Effect.succeed(loaded)
   })
 
+/**
+ * A `sweep` stage depends on its sweep's results table, which only `cairn sweep` writes: an empty
+ * table stands in until then, so the rest of the pipeline can be shown and run before any sweep
+ * (the `sweep` stage itself then fails, saying which sweep to run). Where it cannot be written,
+ * the graph reports the missing dependency as usual.
+ */
+export const ensureSweepResults = (root: string, pipeline: LoadedPipeline) =>
+  Effect.ignore(Effect.try(() => {
+    for (const name of Object.keys(pipeline.spec.sweeps ?? {})) ensureResultsFile(sweepDirectory(root, name))
+  }))
+
 /** Loads the pipeline and builds its graph with the given overrides. */
 export const openGraph = (paths: WorkspacePaths, overrides: ReadonlyArray<readonly [string, unknown]>) =>
   Effect.gen(function*() {
     const pipeline = yield* loadPipeline(paths.pipelineFile, specCacheIn(path.join(paths.cacheDir, "state")))
     const params = yield* loadParamsFor(pipeline)
+    yield* ensureSweepResults(paths.root, pipeline)
     return yield* buildGraph(pipeline, {
       workspace: paths.root,
       params,

@@ -21,22 +21,7 @@ export interface Published {
   readonly notes: ReadonlyArray<string>
 }
 
-/** Where a sweep keeps its journal, results and trial workspaces. */
-export const sweepDirectory = (workspace: string, sweep: string): string => path.join(workspace, ".cairn", "sweeps", sweep)
-
-/** The results table's file, which the `sweep` stage reads; it exists from a sweep's first run on. */
-export const resultsFile = (dir: string): string => path.join(dir, "results.json")
-
-/**
- * Writes an empty results table where none exists yet, so a pipeline whose `sweep` stage depends
- * on it validates before the sweep has produced anything.
- */
-export const ensureResultsFile = (dir: string): void => {
-  const file = resultsFile(dir)
-  if (fs.existsSync(file)) return
-  fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(file, "[]\n")
-}
+export { ensureResultsFile, resultsFile, sweepDirectory } from "./SweepDirectory.js"
 
 const LOG_DISTRIBUTIONS = new Set(["log_uniform_values", "q_log_uniform_values"])
 

@@ -102,6 +102,19 @@ afterEach(() => {
 })
 
 describe("cairn sweep", () => {
+  it("before any sweep: the pipeline shows and runs; only the sweep stage fails, naming the sweep to run", () => {
+    const rig = track(workspace())
+    const dag = rig.run(["dag"])
+    expect(dag.code, dag.stderr).toBe(0)
+    expect(dag.stdout).toContain("best")
+    const train = rig.run(["run", "train"])
+    expect(train.code, train.stdout + train.stderr).toBe(0)
+    expect(rig.calls("train")).toBe(1)
+    const best = rig.run(["run", "best"])
+    expect(best.code).toBe(1)
+    expect(best.stdout + best.stderr).toContain("sweep grid has no finished trial yet: run `cairn sweep grid`")
+  })
+
   it("after kill -9, rerunning finishes the rest: running trials retried, finished ones never rerun", async () => {
     const rig = track(workspace())
     const first = rig.start(["sweep", "grid", "-j", "3"], NO_SUMMARY)

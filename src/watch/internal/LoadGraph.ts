@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads"
 import { Effect } from "effect"
 import { PipelineInvalid, PipelineInvalidMany } from "../../core/Errors.js"
 import { compiledModuleFor, displayPath, validateSpec } from "../../config/PipelineFile.js"
-import { loadParamsFor, openGraph, type WorkspacePaths } from "../../engine/Workspace.js"
+import { ensureSweepResults, loadParamsFor, openGraph, type WorkspacePaths } from "../../engine/Workspace.js"
 import { buildGraph } from "../../graph/Graph.js"
 
 /**
@@ -56,6 +56,7 @@ const loadModuleGraph = (paths: WorkspacePaths) =>
     if (spec instanceof PipelineInvalidMany) return yield* spec
     const pipeline = { file, display, spec, source: undefined }
     const params = yield* loadParamsFor(pipeline)
+    yield* ensureSweepResults(paths.root, pipeline)
     return yield* buildGraph(pipeline, {
       workspace: paths.root,
       params,
