@@ -84,6 +84,17 @@ describe("training stages", () => {
     expect(fs.readdirSync(file(".cairn/checkpoints/test-pretrain"))).toEqual([])
   })
 
+  it("retraining with the same inputs gives byte-identical outputs and curve, so early cutoff holds downstream", async () => {
+    await runStage(train, ws, { ...tuneCommon, out: "work/again-1" })
+    await runStage(train, ws, { ...tuneCommon, out: "work/again-2" })
+    const bytes = (rel: string) => fs.readFileSync(file(rel))
+    expect(bytes("work/again-1/model.safetensors").equals(bytes("work/again-2/model.safetensors"))).toBe(true)
+    expect(bytes("work/again-1.metrics.jsonl").equals(bytes("work/again-2.metrics.jsonl"))).toBe(true)
+    // Throughput is in the summary, not in the curve.
+    expect(lines("work/again-1.metrics.jsonl").some((r) => "tokensPerSec" in r)).toBe(false)
+    expect(typeof json("work/again-1.metrics.json").tokensPerSec).toBe("number")
+  })
+
   it("full and LoRA fine-tuning: LoRA starts equal to the base, writes a PEFT adapter, and merges", async () => {
     await runStage(train, ws, { ...tuneCommon, out: "work/full" })
     await runStage(train, ws, { ...tuneCommon, out: "work/lora", adapter: { type: "lora", r: 2, alpha: 4, targetModules: ["q", "v", "c_fc"] } })

@@ -4,7 +4,7 @@
  * and log lines, and the two files every training stage writes — `metrics.jsonl` (one line per
  * step and evaluation, the loss curve) and `metrics.json` (the run's summary).
  */
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises"
+import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import type { Gpt } from "../model/Gpt.js"
 import { Lora, type LoraOptions } from "../model/Lora.js"
@@ -134,10 +134,24 @@ export const runTraining = async (run: TrainingRun): Promise<TrainResult> => {
   return result
 }
 
-/** Copy the scratch `metrics.jsonl` (which survived any resume) to the stage's curve file. */
+/** Fields of a curve line that measure the machine, not the training run. */
+const TIMING_FIELDS = ["tokensPerSec"]
+
+/**
+ * Publish the scratch `metrics.jsonl` (which survived any resume) as the stage's curve file,
+ * without timing fields: the curve is an out that stages like evaluate read, and a retrained
+ * model identical to the last one must give identical bytes, or early cutoff is lost downstream.
+ * Throughput stays in the summary (`metrics.json`) and the live progress.
+ */
 export const publishCurve = async (scratch: string, curve: string): Promise<void> => {
+  const text = await readFile(join(scratch, "metrics.jsonl"), "utf8")
+  const lines = text.split("\n").filter((l) => l.trim() !== "").map((l) => {
+    const row = JSON.parse(l) as Record<string, unknown>
+    for (const f of TIMING_FIELDS) delete row[f]
+    return JSON.stringify(row)
+  })
   await mkdir(dirname(curve), { recursive: true })
-  await copyFile(join(scratch, "metrics.jsonl"), curve)
+  await writeFile(curve, lines.map((l) => l + "\n").join(""))
 }
 
 /** `metrics.json`: the trainer's summary plus what the stage knows (backend, model, data). */
