@@ -1,5 +1,5 @@
-// Bundles the CLI (CommonJS, so bin/cairn.cjs can start it with V8's code cache) and the stage
-// worker into dist/bin/. Start-up time is part of the no-op budget: one file parses far faster
+// Bundles the CLI (CommonJS, so bin/cairn.cjs can start it with V8's code cache), the stage
+// worker and the command launcher into dist/bin/. Start-up time is part of the no-op budget: one file parses far faster
 // than the thousand modules effect is published as. Heavy libraries stay external and load only
 // when a stage that needs them runs.
 import { defineConfig } from "rolldown"
@@ -22,10 +22,30 @@ const routeDynamicImports = {
   }
 }
 
+/**
+ * effect/cli builds an `Intl.Segmenter` when its module loads, which costs 10-15 ms of ICU set-up
+ * on every start; only help and table rendering use it. Built on first use instead.
+ */
+const lazySegmenter = {
+  name: "lazy-segmenter",
+  transform(code, id) {
+    if (!/[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/.test(id)) return null
+    const eager = /const graphemeSegmenter = (?:\/\*#__PURE__\*\/)?new Intl\.Segmenter\(([^)]*)\);/
+    if (!eager.test(code)) {
+      this.warn("effect/cli/CliOutput.js no longer builds its Intl.Segmenter as expected; start-up pays for it")
+      return null
+    }
+    return {
+      code: code.replace(eager, (_, args) => `let graphemeSegmenterInstance;\nconst graphemeSegmenter = { segment: (text) => (graphemeSegmenterInstance ??= new Intl.Segmenter(${args})).segment(text) };`),
+      map: null
+    }
+  }
+}
+
 export default defineConfig([
   {
     input: { cairn: "src/cli/main.ts" },
-    plugins: [routeDynamicImports],
+    plugins: [routeDynamicImports, lazySegmenter],
     platform: "node",
     external: (id) => external.test(id),
     output: { dir: "dist/bin", format: "cjs", minify: true, entryFileNames: "[name].cjs", chunkFileNames: "chunks/[name]-[hash].cjs" }
@@ -35,5 +55,11 @@ export default defineConfig([
     platform: "node",
     external: (id) => external.test(id),
     output: { dir: "dist/bin", format: "esm", minify: true, entryFileNames: "[name].js", inlineDynamicImports: true }
+  },
+  {
+    // Node builtins only: it starts in a few milliseconds and stays small.
+    input: { launcher: "src/engine/internal/Launcher.ts" },
+    platform: "node",
+    output: { dir: "dist/bin", format: "cjs", minify: true, entryFileNames: "[name].cjs" }
   }
 ])

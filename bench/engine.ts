@@ -115,6 +115,12 @@ const measure = (name: string, setup: (dir: string) => void, cmd: string, args: 
   }
 }
 
+/**
+ * A bare `node -e 0`, the floor under every cairn run: the no-op figure is cairn's work on top of
+ * it. NODE_EXTRA_CA_CERTS, when set, makes Node 20 parse its CA bundle at every start.
+ */
+const nodeStartup = (): number => median(Array.from({ length: 5 }, () => time(process.execPath, ["-e", "0"], os.tmpdir())))
+
 const hasSnakemake = () => spawnSync("snakemake", ["--version"], { encoding: "utf8" }).status === 0
 
 export const benchEngine = () => {
@@ -137,6 +143,7 @@ const main = () => {
     cairn: c,
     make: m,
     ...(s ? { snakemake: s } : {}),
+    nodeStartupMs: nodeStartup(),
     ratios: {
       coldVsMake: c.cold / m.cold,
       changedVsMake: c.changed / m.changed,
@@ -164,6 +171,7 @@ const main = () => {
     row("Snakemake", s),
     "",
     `cairn no-op median ${c.noop.toFixed(0)} ms (target <= 150 ms); runs: ${c.noopRuns.map((x) => x.toFixed(0)).join(" ")}`,
+    `node start-up (node -e 0, median of 5): ${figures.nodeStartupMs.toFixed(0)} ms${process.env.NODE_EXTRA_CA_CERTS !== undefined ? " (NODE_EXTRA_CA_CERTS is set: Node 20 parses the CA bundle at every start)" : ""}`,
     `cold run: cairn / make = ${figures.ratios.coldVsMake.toFixed(2)}x (target <= 1.5x)`,
     `one input changed: cairn / make = ${figures.ratios.changedVsMake.toFixed(2)}x (target <= 2x)`,
     s ? `no-op: Snakemake / cairn = ${(s.noop / c.noop).toFixed(1)}x (target >= 10x)` : "no-op vs Snakemake: snakemake not installed (apt-get install snakemake)"

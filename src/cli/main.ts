@@ -4,11 +4,16 @@
  */
 import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
+import { Effect, Layer, Scope, Terminal } from "effect"
 import { StageWorkerPath } from "../engine/Executor.js"
+import { bundledLauncher, Launcher } from "../engine/ProcessRunner.js"
 import { Command } from "effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as NodeChildProcessSpawner from "@effect/platform-node/NodeChildProcessSpawner"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeStdio from "@effect/platform-node/NodeStdio"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { dagCommand } from "./commands/Dag.js"
 import { dataCommand } from "./commands/Data.js"
 import { scoreCommand } from "./commands/Score.js"
@@ -26,14 +31,43 @@ const cairn = Command.make("cairn").pipe(
   Command.withSubcommands([runCommand, statusCommand, dagCommand, paramsCommand, metricsCommand, gcCommand, scoreCommand, dataCommand, watchCommand, sweepCommand, plotsCommand])
 )
 
+/**
+ * A Terminal that opens stdin only when something reads from it (a prompt): opening it costs a few
+ * milliseconds of every start, and `run` never reads it.
+ */
+const lazyTerminal = Layer.effect(
+  Terminal.Terminal,
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const real = yield* Effect.cached(NodeTerminal.make().pipe(Scope.provide(scope)))
+    return Terminal.make({
+      columns: Effect.flatMap(real, (t) => t.columns),
+      rows: Effect.flatMap(real, (t) => t.rows),
+      size: Effect.flatMap(real, (t) => t.size),
+      readInput: Effect.flatMap(real, (t) => t.readInput),
+      readLine: Effect.flatMap(real, (t) => t.readLine),
+      display: (text) => Effect.flatMap(real, (t) => t.display(text))
+    })
+  })
+)
+
+/** NodeServices.layer, with the lazy Terminal. */
+const nodeServices = Layer.provideMerge(
+  NodeChildProcessSpawner.layer,
+  Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeStdio.layer, lazyTerminal)
+)
+
 // Bundled, the worker sits beside this file; compiled but unbundled, under engine/internal.
 const bundledWorker = fileURLToPath(new URL("./stage-worker.js", import.meta.url))
+// Stage commands start from a small launcher process when the bundle ships one (see Launcher.ts).
+const launcher = bundledLauncher(fileURLToPath(new URL("./launcher.cjs", import.meta.url)))
 
 // make-style `-j4` is split into `-j 4`, which the flag parser understands.
 const argv = process.argv.slice(2).flatMap((a) => /^-j\d+$/.test(a) ? ["-j", a.slice(2)] : [a])
 
 Command.runWith(cairn, { version: "0.1.0" })(argv).pipe(
-  Effect.provide(NodeServices.layer),
+  Effect.provide(nodeServices),
   fs.existsSync(bundledWorker) ? Effect.provideService(StageWorkerPath, bundledWorker) : (e) => e,
+  launcher !== undefined ? Effect.provideService(Launcher, launcher) : (e) => e,
   NodeRuntime.runMain
 )

@@ -26,7 +26,7 @@ import { Reporter } from "../report/Reporter.js"
 import { ArtifactStore, type OutEntry, type RunRecord } from "../store/ArtifactStore.js"
 import { acquireLock, type HeldLock } from "../store/Locks.js"
 import { type LockEntry, readLockFile, updateLockFile } from "../store/LockFile.js"
-import { assessStage, hashDeps, hashOuts } from "./Assess.js"
+import { assessStage, hashDeps } from "./Assess.js"
 import { runProcess } from "./ProcessRunner.js"
 
 export interface RunOptions {
@@ -152,7 +152,8 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock) =>
           onLine,
           onSpawn: (pid, child) => {
             lock.setChild(pid)
-            child.send({ builtin: builtin.name, stage: stage.name, params: stage.with, workspace: graph.workspace })
+            // Stages with an IPC channel start in this process, so their ChildProcess is at hand.
+            child!.send({ builtin: builtin.name, stage: stage.name, params: stage.with, workspace: graph.workspace })
           },
           onMessage: (m) => {
             const msg = m as { type: string; line?: string; message?: string; backend?: string } & Record<string, unknown>
@@ -393,8 +394,8 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         // 6. verify inputs unchanged during the run
         const depsAfter = yield* hashDeps(stage, graph.workspace)
         const changed = Object.keys(preImage.deps).filter((d) => depsAfter[d] !== preImage.deps[d])
-        const outs = yield* hashOuts(stage, graph.workspace)
-        const missing = [...outs].filter(([, h]) => h.type === "missing").map(([p]) => p)
+        const outs = [...stage.outs, ...stage.metrics]
+        const missing = outs.filter((p) => !fs.existsSync(path.join(graph.workspace, p)))
         if (missing.length > 0) return yield* fail(`did not produce ${missing.join(", ")}`, run.logTail)
         if (stage.outs.length + stage.metrics.length === 0 || changed.length > 0) {
           if (changed.length > 0) {
@@ -404,9 +405,14 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           yield* reporter.emit({ _tag: "Succeeded", stage: name, key, durationMs: Date.now() - t0, cached: false })
           return true
         }
-        // 7. save objects, then the record last
+        // 7. save objects (hashing outs as they are copied), then the record last
         const saved: Record<string, OutEntry> = {}
-        for (const [p, h] of outs) saved[p] = yield* store.save(path.join(graph.workspace, p), h)
+        for (const p of outs) {
+          const out = yield* store.save(path.join(graph.workspace, p))
+          saved[p] = out.entry
+          // Downstream stages hash these files as deps: let them find the hashes.
+          yield* hasher.remember(out.files)
+        }
         const logHash = run.log === "" ? null : yield* store.putBlob(run.log)
         const durationMs = Date.now() - t0
         yield* store.writeRecord({

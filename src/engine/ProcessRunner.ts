@@ -5,9 +5,15 @@
  * training worker) can be signalled together. Interrupting the fiber sends SIGTERM to the group,
  * waits a grace period, then SIGKILLs the group: whatever ignored SIGTERM or outlived its leader
  * is gone before the interruption completes.
+ *
+ * Commands are started in this process or, when a `Launcher` is provided, by the small launcher
+ * process (internal/Launcher.ts), which makes each start cheaper and keeps the engine's event loop
+ * from blocking on fork and exec. Stages with an IPC channel (isolated built-ins) always start
+ * here: the channel is to this process.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { Effect } from "effect"
+import * as fs from "node:fs"
+import { Context, Effect } from "effect"
 import { StoreError } from "../core/Errors.js"
 
 export interface ProcessSpec {
@@ -21,13 +27,127 @@ export interface ProcessSpec {
   readonly ipc?: boolean
   readonly onLine: (line: string) => void
   readonly onMessage?: (message: unknown) => void
-  readonly onSpawn?: (pid: number, child: ChildProcess) => void
+  readonly onSpawn?: (pid: number, child: ChildProcess | undefined) => void
 }
 
 export interface ProcessResult {
   readonly exitCode: number | null
   readonly signal: NodeJS.Signals | null
 }
+
+/** What a started process reports, whichever process started it. */
+interface StartHandlers {
+  readonly spawned: (pid: number, child: ChildProcess | undefined) => void
+  readonly output: (fd: 1 | 2, text: string) => void
+  readonly failed: (message: string) => void
+  readonly exited: (code: number | null, signal: NodeJS.Signals | null) => void
+}
+
+interface StartSpec {
+  readonly file: string
+  readonly args: ReadonlyArray<string>
+  readonly cwd: string
+  readonly env: NodeJS.ProcessEnv
+}
+
+export interface LauncherShape {
+  readonly start: (spec: StartSpec, handlers: StartHandlers) => void
+}
+
+/** Starts processes from this process. */
+const inProcess: LauncherShape = {
+  start: (spec, handlers) => startHere(spec, false, handlers)
+}
+
+/** Where stage commands are started; this process unless the CLI provides the launcher process. */
+export const Launcher = Context.Reference<LauncherShape>("cairn/Launcher", { defaultValue: () => inProcess })
+
+const startHere = (spec: StartSpec, ipc: boolean, handlers: StartHandlers, onMessage?: (m: unknown) => void) => {
+  let child: ChildProcess
+  try {
+    child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", "pipe", ...(ipc ? ["ipc" as const] : [])] })
+  } catch (e) {
+    handlers.failed((e as Error).message)
+    return
+  }
+  let failed = false
+  child.stdout!.on("data", (chunk: Buffer) => handlers.output(1, chunk.toString("utf8")))
+  child.stderr!.on("data", (chunk: Buffer) => handlers.output(2, chunk.toString("utf8")))
+  if (onMessage) child.on("message", onMessage)
+  child.on("error", (e) => {
+    failed = true
+    handlers.failed(e.message)
+  })
+  child.on("spawn", () => handlers.spawned(child.pid!, child))
+  child.on("close", (code, signal) => {
+    if (!failed) handlers.exited(code, signal)
+  })
+}
+
+/**
+ * The launcher process, started on first use. Its channel and handle are unref'd: it never keeps
+ * the engine alive, and it exits when the engine does.
+ */
+export const makeProcessLauncher = (script: string): LauncherShape => {
+  let launcher: ChildProcess | undefined
+  let nextId = 0
+  const running = new Map<number, { handlers: StartHandlers; pid?: number }>()
+
+  const launcherProcess = (): ChildProcess => {
+    if (launcher !== undefined) return launcher
+    // Its own environment stays lean: it makes no TLS connections (NODE_EXTRA_CA_CERTS costs tens
+    // of milliseconds at every Node start) and must not load what NODE_OPTIONS preloads.
+    const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, ...env } = process.env
+    // A small young generation keeps its resident set, and so each fork, small.
+    const child = spawn(process.execPath, ["--max-semi-space-size=1", script], {
+      env,
+      detached: true,
+      stdio: ["ignore", "inherit", "inherit", "ipc"]
+    })
+    child.on("message", (m: { t: string; id: number; pid?: number; fd?: 1 | 2; text?: string; message?: string; code?: number | null; signal?: NodeJS.Signals | null }) => {
+      const run = running.get(m.id)
+      if (run === undefined) return
+      if (m.t === "spawned") {
+        run.pid = m.pid
+        run.handlers.spawned(m.pid!, undefined)
+      } else if (m.t === "data") run.handlers.output(m.fd!, m.text!)
+      else if (m.t === "error") {
+        running.delete(m.id)
+        run.handlers.failed(m.message!)
+      } else if (m.t === "exit") {
+        running.delete(m.id)
+        run.handlers.exited(m.code ?? null, m.signal ?? null)
+      }
+    })
+    const lost = (why: string) => {
+      if (launcher !== child) return
+      launcher = undefined
+      // Its stages can no longer be watched: stop them rather than leave them running unobserved.
+      for (const [id, run] of running) {
+        running.delete(id)
+        if (run.pid !== undefined) killGroup(run.pid, "SIGKILL")
+        run.handlers.failed(`stage launcher ${why}`)
+      }
+    }
+    child.on("exit", (code, signal) => lost(`exited (${signal ?? code})`))
+    child.on("error", (e) => lost(`failed: ${e.message}`))
+    child.unref()
+    child.channel?.unref()
+    launcher = child
+    return child
+  }
+
+  return {
+    start: (spec, handlers) => {
+      const id = nextId++
+      running.set(id, { handlers })
+      launcherProcess().send({ t: "spawn", id, file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env })
+    }
+  }
+}
+
+/** The launcher script beside the bundled CLI, when there is one. */
+export const bundledLauncher = (script: string): LauncherShape | undefined => fs.existsSync(script) ? makeProcessLauncher(script) : undefined
 
 /** Time a stage gets to clean up after SIGTERM before the group is killed. */
 const KILL_GRACE_MS = 2_000
@@ -41,66 +161,83 @@ const killGroup = (pid: number, signal: NodeJS.Signals) => {
 }
 
 export const runProcess = (spec: ProcessSpec): Effect.Effect<ProcessResult, StoreError> =>
-  Effect.callback<ProcessResult, StoreError>((resume) => {
-    let child: ChildProcess
-    try {
-      child = spec.shell
-        ? spawn("/bin/sh", ["-c", spec.command], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", "pipe", ...(spec.ipc ? ["ipc" as const] : [])] })
-        : spawn(spec.command, [...spec.args], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", "pipe", ...(spec.ipc ? ["ipc" as const] : [])] })
-    } catch (e) {
-      resume(Effect.fail(new StoreError({ path: spec.command, reason: `cannot start: ${(e as Error).message}` })))
-      return
-    }
-    let closed = false
-    const splitter = () => {
-      let rest = ""
-      return {
-        push: (chunk: Buffer) => {
-          const text = rest + chunk.toString("utf8")
-          const lines = text.split("\n")
-          rest = lines.pop()!
-          for (const l of lines) spec.onLine(l)
-        },
-        end: () => {
-          if (rest !== "") spec.onLine(rest)
-          rest = ""
+  Effect.flatMap(Launcher, (launcher) =>
+    Effect.callback<ProcessResult, StoreError>((resume) => {
+      let closed = false
+      let pid: number | undefined
+      /** Set when the fiber is interrupted before the process reported its pid. */
+      let stopWhenSpawned: (() => void) | undefined
+      const splitter = () => {
+        let rest = ""
+        return {
+          push: (text: string) => {
+            const lines = (rest + text).split("\n")
+            rest = lines.pop()!
+            for (const l of lines) spec.onLine(l)
+          },
+          end: () => {
+            if (rest !== "") spec.onLine(rest)
+            rest = ""
+          }
         }
       }
-    }
-    const out = splitter()
-    const err = splitter()
-    child.stdout!.on("data", out.push)
-    child.stderr!.on("data", err.push)
-    if (spec.onMessage) child.on("message", spec.onMessage)
-    child.on("error", (e) => {
-      if (closed) return
-      closed = true
-      resume(Effect.fail(new StoreError({ path: spec.command, reason: `cannot start: ${e.message}` })))
-    })
-    child.on("spawn", () => spec.onSpawn?.(child.pid!, child))
-    child.on("close", (code, signal) => {
-      out.end()
-      err.end()
-      if (closed) return
-      closed = true
-      resume(Effect.succeed({ exitCode: code, signal }))
-    })
-    return Effect.callback<void>((done) => {
-      const pid = child.pid
-      if (pid === undefined || closed) {
-        done(Effect.void)
-        return
+      const out = splitter()
+      const err = splitter()
+      const closeWaiters: Array<() => void> = []
+      const handlers: StartHandlers = {
+        spawned: (p, child) => {
+          pid = p
+          spec.onSpawn?.(p, child)
+          stopWhenSpawned?.()
+        },
+        output: (fd, text) => (fd === 1 ? out : err).push(text),
+        failed: (message) => {
+          if (closed) return
+          closed = true
+          closeWaiters.splice(0).forEach((f) => f())
+          resume(Effect.fail(new StoreError({ path: spec.command, reason: `cannot start: ${message}` })))
+        },
+        exited: (code, signal) => {
+          out.end()
+          err.end()
+          if (closed) return
+          closed = true
+          closeWaiters.splice(0).forEach((f) => f())
+          resume(Effect.succeed({ exitCode: code, signal }))
+        }
       }
-      killGroup(pid, "SIGTERM")
-      const timer = setTimeout(() => {
-        killGroup(pid, "SIGKILL")
-        done(Effect.void)
-      }, KILL_GRACE_MS)
-      child.once("close", () => {
-        clearTimeout(timer)
-        // Leaders can exit before their children: sweep the group once more.
-        killGroup(pid, "SIGKILL")
-        done(Effect.void)
+      const start: StartSpec = spec.shell
+        ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env }
+        : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env }
+      if (spec.ipc === true) startHere(start, true, handlers, spec.onMessage)
+      else launcher.start(start, handlers)
+      return Effect.callback<void>((done) => {
+        if (closed) {
+          done(Effect.void)
+          return
+        }
+        let finished = false
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const finish = () => {
+          if (finished) return
+          finished = true
+          if (timer !== undefined) clearTimeout(timer)
+          done(Effect.void)
+        }
+        closeWaiters.push(() => {
+          // Leaders can exit before their children: sweep the group once more.
+          if (pid !== undefined) killGroup(pid, "SIGKILL")
+          finish()
+        })
+        const stop = () => {
+          const group = pid!
+          killGroup(group, "SIGTERM")
+          timer = setTimeout(() => {
+            killGroup(group, "SIGKILL")
+            finish()
+          }, KILL_GRACE_MS)
+        }
+        if (pid !== undefined) stop()
+        else stopWhenSpawned = stop
       })
-    })
-  })
+    }))

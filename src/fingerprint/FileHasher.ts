@@ -40,11 +40,18 @@ const RACY_WINDOW_MS = 1_000
 
 const statKey = (st: fs.BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
 
+/**
+ * One read buffer for the whole process: hashing is synchronous, so it is never shared, and a
+ * fresh 1 MiB buffer per file would cost a page fault per 4 KiB read.
+ */
+let chunkBuffer: Buffer | undefined
+export const readChunkBuffer = (): Buffer => (chunkBuffer ??= Buffer.allocUnsafeSlow(1 << 20))
+
 export const hashFileBytes = (abs: string): ContentHash => {
   const h = crypto.createHash("sha256")
   const fd = fs.openSync(abs, "r")
   try {
-    const buf = Buffer.allocUnsafe(1 << 20)
+    const buf = readChunkBuffer()
     for (;;) {
       const n = fs.readSync(fd, buf, 0, buf.length, null)
       if (n === 0) break
@@ -56,9 +63,43 @@ export const hashFileBytes = (abs: string): ContentHash => {
   return ContentHash(h.digest("hex"))
 }
 
+/** The mode a tree manifest records: only whether the file is executable. */
+export const fileMode = (st: fs.BigIntStats): number => Number(st.mode) & 0o111 ? 0o755 : 0o644
+
+/**
+ * The regular files under a directory, in manifest order (sorted names, depth first), with their
+ * stats. Hashing and saving a directory both walk it this way, so a directory's dep hash equals
+ * its out hash.
+ */
+export const listTree = (root: string): Array<{ readonly abs: string; readonly rel: string; readonly stat: fs.BigIntStats }> => {
+  const files: Array<{ readonly abs: string; readonly rel: string; readonly stat: fs.BigIntStats }> = []
+  const walk = (dir: string, rel: string) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const abs = path.join(dir, name)
+      const r = rel === "" ? name : `${rel}/${name}`
+      const stat = fs.statSync(abs, { bigint: true })
+      if (stat.isDirectory()) walk(abs, r)
+      else if (stat.isFile()) files.push({ abs, rel: r, stat })
+    }
+  }
+  walk(root, "")
+  return files
+}
+
+/** A file whose hash is known from reading it (e.g. while saving it), with its stat at the time. */
+export interface KnownFile {
+  readonly abs: string
+  readonly stat: fs.BigIntStats
+  readonly hash: ContentHash
+  /** False when the file changed while it was read: the hash is of the bytes read, not of the file now. */
+  readonly stable: boolean
+}
+
 export interface FileHasherShape {
   /** Hash of a file or directory (or `missing`), using and refreshing the stat cache. */
   readonly hash: (abs: string) => Effect.Effect<PathHash>
+  /** Records hashes computed elsewhere (the store hashes outs as it saves them). */
+  readonly remember: (files: ReadonlyArray<KnownFile>) => Effect.Effect<void>
   /** Forget a path (after the engine deletes or rewrites it). */
   readonly forget: (abs: string) => Effect.Effect<void>
   /** Persist the stat cache. */
@@ -92,11 +133,8 @@ const makeHasher = (stateFile: string | undefined): FileHasherShape => {
    */
   const racy = new Map<string, StatEntry>()
 
-  const hashFile = (abs: string, st: fs.BigIntStats): ContentHash => {
+  const learn = (abs: string, st: fs.BigIntStats, hash: ContentHash) => {
     const key = statKey(st)
-    const hit = cache.get(abs) ?? racy.get(abs)
-    if (hit !== undefined && hit[0] === key) return ContentHash(hit[1])
-    const hash = hashFileBytes(abs)
     if (Date.now() - Number(st.mtimeMs) > RACY_WINDOW_MS) {
       cache.set(abs, [key, hash])
       racy.delete(abs)
@@ -105,24 +143,21 @@ const makeHasher = (stateFile: string | undefined): FileHasherShape => {
       racy.set(abs, [key, hash])
       if (cache.delete(abs)) dirty = true
     }
+  }
+
+  const hashFile = (abs: string, st: fs.BigIntStats): ContentHash => {
+    const key = statKey(st)
+    const hit = cache.get(abs) ?? racy.get(abs)
+    if (hit !== undefined && hit[0] === key) return ContentHash(hit[1])
+    const hash = hashFileBytes(abs)
+    learn(abs, st, hash)
     return hash
   }
 
-  const hashTree = (root: string): TreeManifest => {
-    const entries: Array<readonly [string, string, number]> = []
-    const walk = (dir: string, rel: string) => {
-      const names = fs.readdirSync(dir).sort()
-      for (const name of names) {
-        const abs = path.join(dir, name)
-        const r = rel === "" ? name : `${rel}/${name}`
-        const st = fs.statSync(abs, { bigint: true })
-        if (st.isDirectory()) walk(abs, r)
-        else if (st.isFile()) entries.push([r, hashFile(abs, st), Number(st.mode) & 0o111 ? 0o755 : 0o644])
-      }
-    }
-    walk(root, "")
-    return { type: "tree", entries }
-  }
+  const hashTree = (root: string): TreeManifest => ({
+    type: "tree",
+    entries: listTree(root).map((f) => [f.rel, hashFile(f.abs, f.stat), fileMode(f.stat)] as const)
+  })
 
   const hashSync = (abs: string): PathHash => {
     let st: fs.BigIntStats
@@ -135,11 +170,12 @@ const makeHasher = (stateFile: string | undefined): FileHasherShape => {
       const manifest = hashTree(abs)
       return { type: "dir", hash: sha256(manifestBytes(manifest)), manifest }
     }
-    return { type: "file", hash: hashFile(abs, st), size: Number(st.size), mode: Number(st.mode) & 0o111 ? 0o755 : 0o644 }
+    return { type: "file", hash: hashFile(abs, st), size: Number(st.size), mode: fileMode(st) }
   }
 
   return {
     hash: (abs) => Effect.sync(() => hashSync(abs)),
+    remember: (files) => Effect.sync(() => files.forEach((f) => f.stable && learn(f.abs, f.stat, f.hash))),
     forget: (abs) =>
       Effect.sync(() => {
         for (const k of cache.keys()) {

@@ -12,18 +12,24 @@
  * verified against their names when restored; a corrupt one is removed and reported, and the
  * stage reruns.
  */
+import * as crypto from "node:crypto"
 import * as fs from "node:fs"
-import * as fsp from "node:fs/promises"
 import * as path from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 import { StoreError } from "../core/Errors.js"
 import { ContentHash, type StageKey } from "../core/Ids.js"
 import type { PreImage } from "../fingerprint/Fingerprint.js"
-import { hashFileBytes, manifestBytes, type PathHash, sha256, type TreeManifest } from "../fingerprint/FileHasher.js"
+import { fileMode, hashFileBytes, type KnownFile, listTree, manifestBytes, readChunkBuffer, sha256, type TreeManifest } from "../fingerprint/FileHasher.js"
 
 export interface OutEntry {
   readonly type: "file" | "dir"
   readonly hash: string
+}
+
+/** A saved out: its entry for the run record, and the hash of every file read while saving it. */
+export interface SavedOut {
+  readonly entry: OutEntry
+  readonly files: ReadonlyArray<KnownFile>
 }
 
 export interface RunRecord {
@@ -55,8 +61,12 @@ export class ObjectCorrupt extends Data.TaggedError("ObjectCorrupt")<{
 
 export interface ArtifactStoreShape {
   readonly root: string
-  /** Copies a workspace path into the store; returns its out entry. */
-  readonly save: (abs: string, known: PathHash) => Effect.Effect<OutEntry, StoreError>
+  /**
+   * Copies a workspace file or directory into the store, hashing the bytes as they are copied:
+   * an object's name is always the hash of the bytes it holds, even if the workspace file changes
+   * meanwhile, and an out is read once rather than once to hash and again to save.
+   */
+  readonly save: (abs: string) => Effect.Effect<SavedOut, StoreError>
   readonly putBlob: (data: Buffer | string) => Effect.Effect<ContentHash, StoreError>
   readonly readBlob: (hash: string) => Effect.Effect<Buffer | undefined>
   readonly readRecord: (key: StageKey | string) => Effect.Effect<RunRecord | undefined>
@@ -109,6 +119,24 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     fs.renameSync(tmp, dest)
   }
 
+  /** Writes `data` to `tmp`, syncs it and renames it to `dest`, all on libuv's thread pool. */
+  const writeDurably = (tmp: string, data: string | Buffer, dest: string, mode = 0o666): Effect.Effect<void, StoreError> =>
+    Effect.callback<void, StoreError>((resume) => {
+      const fail = (e: Error) => fs.rm(tmp, { force: true }, () => resume(Effect.fail(ioError(dest)(e))))
+      fs.open(tmp, "w", mode, (openErr, fd) => {
+        if (openErr) return fail(openErr)
+        fs.writeFile(fd, data, (writeErr) => {
+          if (writeErr) return fs.close(fd, () => fail(writeErr))
+          fs.fsync(fd, (syncErr) =>
+            fs.close(fd, (closeErr) => {
+              const e = syncErr ?? closeErr
+              if (e) return fail(e)
+              fs.rename(tmp, dest, (renameErr) => renameErr ? fail(renameErr) : resume(Effect.void))
+            }))
+        })
+      })
+    })
+
   /** Marks an existing object as recently used, so a concurrent gc's grace period covers it. */
   const touch = (p: string): boolean => {
     try {
@@ -120,46 +148,88 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     }
   }
 
-  /** Files up to this size are read once into memory, hashed and written; larger ones stream. */
-  const IN_MEMORY_LIMIT = 64 << 20
+  /** Files above this size are cloned (cheap on btrfs and xfs) and the clone hashed; smaller ones are copied in chunks. */
+  const CLONE_ABOVE = 64 << 20
+
+  /** Writes and closes a staged object, synced, then renames it to its name. */
+  const commitStaged = (fd: number, tmp: string, hash: string): Effect.Effect<void, StoreError> =>
+    Effect.callback<void, StoreError>((resume) => {
+      // fsync on libuv's thread pool: the engine starts other stages while outputs reach the disk.
+      fs.fsync(fd, (syncErr) => {
+        fs.close(fd, (closeErr) => {
+          const e = syncErr ?? closeErr
+          if (e) resume(Effect.fail(ioError(tmp)(e)))
+          else resume(Effect.void)
+        })
+      })
+    }).pipe(
+      Effect.andThen(Effect.try({
+        try: () => {
+          const dest = objectPath(hash)
+          if (fs.existsSync(dest)) return fs.rmSync(tmp, { force: true })
+          fs.mkdirSync(path.dirname(dest), { recursive: true })
+          fs.renameSync(tmp, dest)
+        },
+        catch: ioError(tmp)
+      })),
+      Effect.tapError(() => Effect.sync(() => fs.rmSync(tmp, { force: true })))
+    )
 
   /**
-   * Copies a workspace file into the store. Asynchronous (libuv's thread pool does the reads,
-   * writes and fsync), so the engine keeps starting other stages while outputs are saved.
+   * Stages a copy of a workspace file in tmp/ and hashes exactly the bytes written. Returns the
+   * staged object still open, or nothing when the store already has those bytes.
    */
-  const putFile = async (abs: string, expected: string): Promise<void> => {
-    if (touch(objectPath(expected))) return
+  const stageFile = (abs: string): { readonly known: KnownFile; readonly staged?: { readonly fd: number; readonly tmp: string } } => {
     ensureTmp()
     const tmp = path.join(tmpDir, uniqueName("obj"))
-    let actual: string
-    if ((await fsp.stat(abs)).size <= IN_MEMORY_LIMIT) {
-      const data = await fsp.readFile(abs)
-      actual = sha256(data)
-      if (actual === expected) {
-        const fh = await fsp.open(tmp, "w")
-        try {
-          await fh.writeFile(data)
-          await fh.sync()
-        } finally {
-          await fh.close()
+    const src = fs.openSync(abs, "r")
+    let out: number | undefined
+    try {
+      const stat = fs.fstatSync(src, { bigint: true })
+      let hash: ContentHash
+      if (Number(stat.size) > CLONE_ABOVE) {
+        fs.copyFileSync(abs, tmp, fs.constants.COPYFILE_FICLONE)
+        out = fs.openSync(tmp, "r")
+        hash = hashFileBytes(tmp)
+      } else {
+        out = fs.openSync(tmp, "wx", 0o444)
+        const h = crypto.createHash("sha256")
+        const buf = readChunkBuffer()
+        for (;;) {
+          const n = fs.readSync(src, buf, 0, buf.length, null)
+          if (n === 0) break
+          h.update(buf.subarray(0, n))
+          for (let off = 0; off < n;) off += fs.writeSync(out, buf, off, n - off)
         }
+        hash = ContentHash(h.digest("hex"))
       }
-    } else {
-      await fsp.copyFile(abs, tmp, fs.constants.COPYFILE_FICLONE)
-      actual = hashFileBytes(tmp)
-      if (actual === expected) fsyncFile(tmp)
+      fs.fchmodSync(out, 0o444)
+      // The workspace file's hash is only worth remembering if it did not change while read.
+      const after = fs.fstatSync(src, { bigint: true })
+      const stable = after.size === stat.size && after.mtimeNs === stat.mtimeNs && after.ctimeNs === stat.ctimeNs
+      const known: KnownFile = { abs, stat, hash, stable }
+      if (touch(objectPath(hash))) {
+        fs.closeSync(out)
+        out = undefined
+        fs.rmSync(tmp, { force: true })
+        return { known }
+      }
+      const staged = { fd: out, tmp }
+      out = undefined
+      return { known, staged }
+    } catch (e) {
+      if (out !== undefined) fs.closeSync(out)
+      fs.rmSync(tmp, { force: true })
+      throw e
+    } finally {
+      fs.closeSync(src)
     }
-    // The bytes stored are the bytes hashed: a file rewritten since the stage ended is refused.
-    if (actual !== expected) {
-      await fsp.rm(tmp, { force: true })
-      throw new Error(`changed while being saved (hash ${actual.slice(0, 10)}… ≠ ${expected.slice(0, 10)}…)`)
-    }
-    const dest = objectPath(expected)
-    if (fs.existsSync(dest)) return void (await fsp.rm(tmp, { force: true }))
-    await fsp.mkdir(path.dirname(dest), { recursive: true })
-    await fsp.chmod(tmp, 0o444)
-    await fsp.rename(tmp, dest)
   }
+
+  const saveFile = (abs: string): Effect.Effect<KnownFile, StoreError> =>
+    Effect.try({ try: () => stageFile(abs), catch: ioError(abs) }).pipe(
+      Effect.flatMap(({ known, staged }) => staged === undefined ? Effect.succeed(known) : Effect.as(commitStaged(staged.fd, staged.tmp, known.hash), known))
+    )
 
   const putBytes = (data: Buffer): ContentHash => {
     const hash = sha256(data)
@@ -242,21 +312,37 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     root,
     tmpDir,
     objectPath,
-    save: (abs, known) =>
-      Effect.tryPromise({
-        try: async (): Promise<OutEntry> => {
-          if (known.type === "missing") throw new Error("was not produced by the stage")
-          if (known.type === "file") {
-            await putFile(abs, known.hash)
-            return { type: "file", hash: known.hash }
-          }
-          for (const [rel, hash] of known.manifest.entries) await putFile(path.join(abs, ...rel.split("/")), hash)
-          const treeHash = putBytes(manifestBytes(known.manifest))
-          return { type: "dir", hash: treeHash }
-        },
-        catch: ioError(abs)
+    save: (abs) =>
+      Effect.gen(function*() {
+        const st = yield* Effect.try({ try: () => fs.statSync(abs), catch: () => ioError(abs)(new Error("was not produced by the stage")) })
+        if (!st.isDirectory()) {
+          const known = yield* saveFile(abs)
+          return { entry: { type: "file", hash: known.hash }, files: [known] } satisfies SavedOut
+        }
+        const tree = yield* Effect.try({ try: () => listTree(abs), catch: ioError(abs) })
+        const files: Array<KnownFile> = []
+        for (const f of tree) files.push(yield* saveFile(f.abs))
+        const manifest: TreeManifest = { type: "tree", entries: tree.map((f, i) => [f.rel, files[i]!.hash, fileMode(files[i]!.stat)] as const) }
+        const treeHash = yield* Effect.try({ try: () => putBytes(manifestBytes(manifest)), catch: ioError(abs) })
+        return { entry: { type: "dir", hash: treeHash }, files } satisfies SavedOut
       }),
-    putBlob: (data) => Effect.try({ try: () => putBytes(Buffer.from(data)), catch: ioError(objects) }),
+    // Logs are saved for every stage that prints: off the engine's loop, like outs.
+    putBlob: (data) =>
+      Effect.suspend(() => {
+        const bytes = Buffer.from(data)
+        const hash = sha256(bytes)
+        if (touch(objectPath(hash))) return Effect.succeed(hash)
+        return Effect.try({
+          try: () => {
+            ensureTmp()
+            fs.mkdirSync(path.dirname(objectPath(hash)), { recursive: true })
+          },
+          catch: ioError(objects)
+        }).pipe(
+          Effect.andThen(Effect.suspend(() => writeDurably(path.join(tmpDir, uniqueName("blob")), bytes, objectPath(hash), 0o444))),
+          Effect.as(hash)
+        )
+      }),
     readBlob: (hash) =>
       Effect.sync(() => {
         const data = verified(hash, "log")
@@ -264,22 +350,15 @@ export const makeStore = (root: string): ArtifactStoreShape => {
       }),
     readRecord: (key) => Effect.sync(() => readRecordSync(path.join(runs, `${key}.json`))),
     writeRecord: (record) =>
-      Effect.tryPromise({
-        try: async () => {
-          await fsp.mkdir(runs, { recursive: true })
+      Effect.try({
+        try: () => {
+          fs.mkdirSync(runs, { recursive: true })
           ensureTmp()
-          const tmp = path.join(tmpDir, uniqueName("run"))
-          const fh = await fsp.open(tmp, "w")
-          try {
-            await fh.writeFile(JSON.stringify(record, null, 1))
-            await fh.sync()
-          } finally {
-            await fh.close()
-          }
-          await fsp.rename(tmp, path.join(runs, `${record.key}.json`))
         },
         catch: ioError(runs)
-      }),
+      }).pipe(Effect.andThen(Effect.suspend(() =>
+        writeDurably(path.join(tmpDir, uniqueName("run")), JSON.stringify(record, null, 1), path.join(runs, `${record.key}.json`))
+      ))),
     listRecords: Effect.sync(() => {
       if (!fs.existsSync(runs)) return []
       return fs.readdirSync(runs)

@@ -17,6 +17,18 @@ interface LockOwner {
   readonly child?: number
 }
 
+const host = os.hostname()
+
+/** Lock directories this process has created: one mkdir per run, not one per stage. */
+const madeDirs = new Set<string>()
+
+/**
+ * Releases a lock on libuv's thread pool: an unlink can wait behind the filesystem journal while
+ * other stages' outputs are being synced, and the engine's loop has better things to do. A failure
+ * means a stale-lock breaker already removed it.
+ */
+const removeLock = (file: string) => Effect.callback<void>((resume) => fs.unlink(file, () => resume(Effect.void)))
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
@@ -39,10 +51,16 @@ const readOwner = (file: string): LockOwner | undefined => {
 
 const tryCreate = (file: string): boolean => {
   try {
-    fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host: os.hostname() } satisfies LockOwner), { flag: "wx" })
+    fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host } satisfies LockOwner), { flag: "wx" })
     return true
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "EEXIST") return false
+    // The lock directory was removed since this process made it (a long watch session).
+    if (code === "ENOENT") {
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      return tryCreate(file)
+    }
     throw e
   }
 }
@@ -54,7 +72,7 @@ const breakIfStale = (file: string): boolean => {
     // Empty or half-written: the owner died between create and write, or is writing right now.
     const age = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0)
     if (age < 2_000) return false
-  } else if (owner.host !== os.hostname() || alive(owner.pid)) return false
+  } else if (owner.host !== host || alive(owner.pid)) return false
   if (owner?.child !== undefined) {
     try {
       process.kill(-owner.child, "SIGKILL")
@@ -79,7 +97,10 @@ export interface HeldLock {
 export const acquireLock = (dir: string, name: string, onWait: (holder: string) => Effect.Effect<void>) =>
   Effect.acquireRelease(
     Effect.gen(function*() {
-      fs.mkdirSync(dir, { recursive: true })
+      if (!madeDirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true })
+        madeDirs.add(dir)
+      }
       const file = fileFor(dir, name)
       let announced = false
       for (;;) {
@@ -94,11 +115,11 @@ export const acquireLock = (dir: string, name: string, onWait: (holder: string) 
       const held: HeldLock = {
         file,
         setChild: (child) => {
-          const owner: LockOwner = child === undefined ? { pid: process.pid, host: os.hostname() } : { pid: process.pid, host: os.hostname(), child }
+          const owner: LockOwner = child === undefined ? { pid: process.pid, host } : { pid: process.pid, host, child }
           fs.writeFileSync(file, JSON.stringify(owner))
         }
       }
       return held
     }),
-    (held) => Effect.sync(() => fs.rmSync(held.file, { force: true }))
+    (held) => removeLock(held.file)
   )
