@@ -12,6 +12,19 @@ const Module = require("node:module")
 
 const binDir = path.join(__dirname, "..", "dist", "bin")
 const bundle = path.join(binDir, "cairn.cjs")
+
+/**
+ * A run that would find everything fresh is answered from the last such run's snapshot, without
+ * loading the bundle (src/engine/internal/FastPath.ts); on any doubt it returns false and the
+ * full run below decides.
+ */
+const answeredFromSnapshot = () => {
+  try {
+    return require(path.join(binDir, "fastpath.cjs")).tryNoop(process.argv.slice(2), process.argv[1], binDir) === true
+  } catch {
+    return false
+  }
+}
 const pendingCaches = []
 
 /** Compiles a CommonJS file of the bundle, with its code cache when there is a valid one. */
@@ -40,23 +53,27 @@ process.once("exit", () => {
   }
 })
 
-// The bundle's dynamic imports (stages load tfjs, arquero, vega lazily; TS pipelines load their
-// compiled module) go through this module's import(): V8 drops a cached script's own dynamic
-// import callback. Specifiers resolve as from the bundle.
-globalThis.__cairnImport = (specifier) => import(specifier)
+if (!answeredFromSnapshot()) startBundle()
 
-// Chunks the entry requires are compiled the same way.
-const loadJs = Module._extensions[".js"]
-Module._extensions[".cjs"] = function (module, filename) {
-  if (!filename.startsWith(binDir + path.sep)) return loadJs.call(this, module, filename)
-  compileCached(filename).call(module.exports, module.exports, Module.createRequire(filename), module, filename, path.dirname(filename))
+function startBundle() {
+  // The bundle's dynamic imports (stages load tfjs, arquero, vega lazily; TS pipelines load their
+  // compiled module) go through this module's import(): V8 drops a cached script's own dynamic
+  // import callback. Specifiers resolve as from the bundle.
+  globalThis.__cairnImport = (specifier) => import(specifier)
+
+  // Chunks the entry requires are compiled the same way.
+  const loadJs = Module._extensions[".js"]
+  Module._extensions[".cjs"] = function (module, filename) {
+    if (!filename.startsWith(binDir + path.sep)) return loadJs.call(this, module, filename)
+    compileCached(filename).call(module.exports, module.exports, Module.createRequire(filename), module, filename, path.dirname(filename))
+  }
+
+  // A real module in require's cache: the bundle's lazily loaded chunks require it for the code
+  // they share, and must get this instance rather than run the CLI a second time.
+  const mod = new Module(bundle, module)
+  mod.filename = bundle
+  mod.paths = Module._nodeModulePaths(binDir)
+  require.cache[bundle] = mod
+  compileCached(bundle).call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, binDir)
+  mod.loaded = true
 }
-
-// A real module in require's cache: the bundle's lazily loaded chunks require it for the code
-// they share, and must get this instance rather than run the CLI a second time.
-const mod = new Module(bundle, module)
-mod.filename = bundle
-mod.paths = Module._nodeModulePaths(binDir)
-require.cache[bundle] = mod
-compileCached(bundle).call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, binDir)
-mod.loaded = true

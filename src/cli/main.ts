@@ -3,9 +3,11 @@
  * hands the process to the Effect runtime, which turns SIGINT/SIGTERM into interruption (exit 130).
  */
 import * as fs from "node:fs"
+import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, Scope, Terminal } from "effect"
 import { StageWorkerPath } from "../engine/Executor.js"
+import { NoopBuild } from "../engine/NoopRecorder.js"
 import { bundledLauncher, Launcher } from "../engine/ProcessRunner.js"
 import { Command } from "effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -65,9 +67,15 @@ const launcher = bundledLauncher(fileURLToPath(new URL("./launcher.cjs", import.
 // make-style `-j4` is split into `-j 4`, which the flag parser understands.
 const argv = process.argv.slice(2).flatMap((a) => /^-j\d+$/.test(a) ? ["-j", a.slice(2)] : [a])
 
+const bundled = fs.existsSync(bundledWorker)
+
 Command.runWith(cairn, { version: "0.1.0" })(argv).pipe(
   Effect.provide(nodeServices),
-  fs.existsSync(bundledWorker) ? Effect.provideService(StageWorkerPath, bundledWorker) : (e) => e,
+  bundled ? Effect.provideService(StageWorkerPath, bundledWorker) : (e) => e,
+  // The bundle as bin/cairn.cjs starts it is the build no-op snapshots are written for.
+  bundled && process.argv[1] !== undefined
+    ? Effect.provideService(NoopBuild, { script: process.argv[1], distBin: path.dirname(bundledWorker) })
+    : (e) => e,
   launcher !== undefined ? Effect.provideService(Launcher, launcher) : (e) => e,
   NodeRuntime.runMain
 )

@@ -58,6 +58,10 @@ export interface RunSummary {
   readonly ok: boolean
   readonly statuses: ReadonlyMap<string, StageStatus>
   readonly keys: ReadonlyMap<string, string>
+  /** As reported in the run's summary line. */
+  readonly durationMs: number
+  /** Every selected stage was fresh and cairn.lock needed no update: the run changed nothing. */
+  readonly noop: boolean
 }
 
 /** Lines of a failed stage's output shown with the failure. */
@@ -457,9 +461,11 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     const counts: Record<string, number> = {}
     for (const s of statuses.values()) counts[s] = (counts[s] ?? 0) + 1
     const failed = [...statuses].filter(([, s]) => s === "failed").map(([n]) => n)
-    yield* reporter.emit({ _tag: "Finished", ok: failed.length === 0, durationMs: Date.now() - started, counts })
+    const durationMs = Date.now() - started
+    yield* reporter.emit({ _tag: "Finished", ok: failed.length === 0, durationMs, counts })
     if (failed.length > 0) return yield* new RunFailed({ failed })
-    return { ok: true, statuses, keys } satisfies RunSummary
+    const noop = !options.dryRun && lockUpdates.size === 0 && order.every((s) => statuses.get(s) === "fresh")
+    return { ok: true, statuses, keys, durationMs, noop } satisfies RunSummary
   })
 
 export { StageFailed }

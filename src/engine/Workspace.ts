@@ -12,12 +12,9 @@ import { loadPipeline, type LoadedPipeline, specCacheIn } from "../config/Pipeli
 import { buildGraph } from "../graph/Graph.js"
 import { lockPathFor } from "../store/LockFile.js"
 import { ensureResultsFile, sweepDirectory } from "../sweep/SweepDirectory.js"
+import { noopSnapshotFile, resolveLocation, type WorkspaceOptions } from "./WorkspaceLocation.js"
 
-export interface WorkspaceOptions {
-  readonly directory: string | undefined
-  readonly file: string | undefined
-  readonly cacheDir: string | undefined
-}
+export type { WorkspaceOptions }
 
 export interface WorkspacePaths {
   readonly root: string
@@ -26,27 +23,33 @@ export interface WorkspacePaths {
   readonly lockFile: string
   readonly locksDir: string
   readonly statCache: string
+  /** The record of the last run that found everything fresh (NoopSnapshot.ts). */
+  readonly noopSnapshot: string
 }
 
 export const resolvePaths = (o: WorkspaceOptions): WorkspacePaths => {
-  const root = path.resolve(o.directory ?? ".")
-  const pipelineFile = path.resolve(root, o.file ?? "cairn.yaml")
-  const cacheDir = path.resolve(root, o.cacheDir ?? process.env.CAIRN_CACHE_DIR ?? "cache")
+  const { root, pipelineFile, cacheDir } = resolveLocation(o)
   return {
     root,
     pipelineFile,
     cacheDir,
     lockFile: lockPathFor(pipelineFile),
     locksDir: path.join(cacheDir, "locks"),
-    statCache: path.join(cacheDir, "state", "stat-cache.json")
+    statCache: path.join(cacheDir, "state", "stat-cache.json"),
+    noopSnapshot: noopSnapshotFile(cacheDir, pipelineFile)
   }
 }
 
+/** The params file a pipeline names, else `params.yaml` beside it (read only if it exists). */
+export const paramsPathFor = (pipeline: LoadedPipeline): string =>
+  pipeline.spec.params !== undefined
+    ? path.resolve(path.dirname(pipeline.file), pipeline.spec.params)
+    : path.join(path.dirname(pipeline.file), "params.yaml")
+
 export const loadParamsFor = (pipeline: LoadedPipeline): Effect.Effect<LoadedParams | undefined, PipelineInvalid> =>
   Effect.suspend(() => {
-    const dir = path.dirname(pipeline.file)
     const declared = pipeline.spec.params
-    const abs = declared !== undefined ? path.resolve(dir, declared) : path.join(dir, "params.yaml")
+    const abs = paramsPathFor(pipeline)
     if (declared === undefined && !fs.existsSync(abs)) return Effect.succeed(undefined)
     const display = path.relative(process.cwd(), abs) || abs
     const loaded = loadParams(abs, display.length < abs.length ? display : abs)

@@ -2,12 +2,14 @@
  * `cairn run [STAGE...]`: bring the selected stages up to date.
  */
 import * as os from "node:os"
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { UsageError } from "../../core/Errors.js"
 import { runGraph } from "../../engine/Executor.js"
+import { fastPathDisabled, forgetNoopSnapshot, isModulePipeline, recordNoopSnapshot } from "../../engine/NoopRecorder.js"
 import { openGraph } from "../../engine/Workspace.js"
 import { engineLayer } from "../../platform/NodeLive.js"
+import { tapOutput } from "../../report/OutputTap.js"
 import { Reporter } from "../../report/Reporter.js"
 import { jsonFlag, parseOverrides, pathsFrom, setFlag, sharedFlags } from "../Common.js"
 import { reportFailures } from "../ExitCode.js"
@@ -38,10 +40,18 @@ export const runCommand = Command.make(
   },
   (f) =>
     reportFailures(Effect.gen(function*() {
+      // Before any input is read: the no-op snapshot trusts no path modified after this.
+      const startedAtMs = yield* Clock.currentTimeMillis
       const paths = pathsFrom(f)
       const overrides = yield* parseOverrides(f.set)
       const slots = yield* parseSlots(f.slots)
+      // The fast path (bin/cairn.cjs) answers only a plain run of every stage; other runs
+      // neither write a snapshot nor, unless they are dry runs, leave an old one standing.
+      const recordable = f.stages.length === 0 && !f.force && !f.downstream && !f.dryRun && f.set.length === 0 && !f.json &&
+        !isModulePipeline(paths.pipelineFile) && !fastPathDisabled(process.env)
+      if (!f.dryRun) yield* forgetNoopSnapshot(paths)
       const program = Effect.gen(function*() {
+        const output = recordable ? yield* tapOutput : undefined
         const graph = yield* openGraph(paths, overrides)
         for (const s of f.stages) {
           if (!graph.stages.has(s)) {
@@ -50,7 +60,7 @@ export const runCommand = Command.make(
         }
         const jobs = Option.getOrElse(f.jobs, () => os.availableParallelism())
         if (jobs < 1) return yield* new UsageError({ reason: "--jobs must be at least 1" })
-        return yield* runGraph(graph, {
+        const summary = yield* runGraph(graph, {
           targets: f.stages,
           force: f.force,
           downstream: f.downstream,
@@ -64,7 +74,11 @@ export const runCommand = Command.make(
           // next plain run look fresh against params it does not have.
           readOnlyLock: overrides.length > 0
         }).pipe(Effect.ensuring(closeReporter))
+        if (output !== undefined) {
+          yield* recordNoopSnapshot({ paths, graph, summary, output, startedAtMs, argv: process.argv.slice(2) })
+        }
+        return summary
       })
-      return yield* program.pipe(Effect.provide(engineLayer(paths, { json: f.json })))
+      return yield* program.pipe(Effect.scoped, Effect.provide(engineLayer(paths, { json: f.json })))
     }))
 ).pipe(Command.withDescription("Run stale stages; restore cached results; skip fresh ones"))

@@ -1,7 +1,6 @@
 import { Effect } from "effect"
 import type { RunEvent } from "../../core/RunEvent.js"
-
-const seconds = (ms: number) => ms < 1000 ? `${Math.round(ms)}ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`
+import { formatDuration as seconds } from "../Duration.js"
 
 const metricsText = (m: Readonly<Record<string, number>> | undefined) =>
   m === undefined ? "" : Object.entries(m).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(" ")
