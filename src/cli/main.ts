@@ -9,7 +9,7 @@ import { Effect, Layer, Scope, Terminal } from "effect"
 import { StageWorkerPath } from "../engine/Executor.js"
 import { NoopBuild } from "../engine/NoopRecorder.js"
 import { bundledLauncher, Launcher } from "../engine/ProcessRunner.js"
-import { Command } from "effect/cli"
+import { CliError, Command } from "effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeChildProcessSpawner from "@effect/platform-node/NodeChildProcessSpawner"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -17,6 +17,7 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeStdio from "@effect/platform-node/NodeStdio"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { dagCommand } from "./commands/Dag.js"
+import { EXIT_INPUT } from "./ExitCode.js"
 import { dataCommand } from "./commands/Data.js"
 import { scoreCommand } from "./commands/Score.js"
 import { gcCommand } from "./commands/Gc.js"
@@ -69,7 +70,12 @@ const argv = process.argv.slice(2).flatMap((a) => /^-j\d+$/.test(a) ? ["-j", a.s
 
 const bundled = fs.existsSync(bundledWorker)
 
+/** A malformed command line, after effect/cli has printed the help and the error. */
+const isUsageError = (e: unknown): boolean => CliError.isCliError(e) && e._tag === "ShowHelp" && e.errors.length > 0
+
 Command.runWith(cairn, { version: "0.1.0" })(argv).pipe(
+  // Bad input, like a malformed pipeline file: exit 2 (effect/cli's own code is 1, a failed stage's).
+  Effect.catchIf(isUsageError, () => Effect.sync(() => void (process.exitCode = EXIT_INPUT))),
   Effect.provide(nodeServices),
   bundled ? Effect.provideService(StageWorkerPath, bundledWorker) : (e) => e,
   // The bundle as bin/cairn.cjs starts it is the build no-op snapshots are written for.

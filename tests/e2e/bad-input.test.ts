@@ -93,6 +93,17 @@ describe("failures", () => {
   })
   afterEach(() => rig.cleanup())
 
+  it("a malformed command line: the error and exit 2, and nothing runs", () => {
+    rig.write("cairn.yaml", `stages:\n  a:\n    cmd: ${JSON.stringify(Rig.fake("a", "echo a > a.txt"))}\n    outs: [a.txt]\n`)
+    for (const args of [["run", "--jobs", "abc"], ["run", "--bogus"], ["frobnicate"]]) {
+      const r = rig.run(args)
+      expect(r.code, args.join(" ")).toBe(2)
+      expect(r.stdout + r.stderr).toMatch(/Invalid value for flag --jobs|Unrecognized flag: --bogus|Unknown subcommand "frobnicate"/)
+    }
+    expect(rig.calls("a")).toBe(0)
+    expect(rig.run(["run", "--help"]).code).toBe(0)
+  })
+
   it("a stage that exits non-zero: log tail shown, exit 1, the rest of the store intact", () => {
     rig.write("cairn.yaml", `stages:
   good:
