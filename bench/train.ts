@@ -2,7 +2,10 @@
  * Training throughput of cairn's GPT-2 on the selected TensorFlow.js backend (wasm by default),
  * against the same model in PyTorch on CPU (`bench/torch_train.py`).
  *
- *   node dist/bench/train.js [--json] [--profile] [--backend wasm|cpu|auto] [--threads N] [--no-torch]
+ *   node dist/bench/train.js [--json] [--profile] [--backend wasm|cpu|auto] [--threads N] [--no-torch] [--gemm fma|xnnpack]
+ *
+ * `--gemm xnnpack` measures the wasm backend with XNNPACK's GEMM instead of cairn's
+ * relaxed-SIMD one (the default where the runtime supports it), for comparison.
  *
  * cairn is measured on one thread and with N threads (default: available cores) as
  * data-parallel shards (`dataParallel: N`); `--json` reports the N-thread figure.
@@ -18,6 +21,7 @@ import { spawnSync } from "node:child_process"
 import { availableParallelism } from "node:os"
 import * as tf from "@tensorflow/tfjs"
 import { selectBackend, suspendGemmHelpers, type BackendPreference } from "../src/ml/backend/Backend.js"
+import { setGemmKernel, type GemmKernel } from "../src/ml/backend/internal/wasmHeap.js"
 import { Gpt } from "../src/ml/model/Gpt.js"
 import { gptConfig } from "../src/ml/model/GptConfig.js"
 import { Rng } from "../src/ml/model/Random.js"
@@ -50,6 +54,7 @@ const withTorch = !json && !args.includes("--no-torch")
 const backendArg = args[args.indexOf("--backend") + 1]
 const preference: BackendPreference = args.includes("--backend") ? (backendArg as BackendPreference) : "wasm"
 const threads = args.includes("--threads") ? Number(args[args.indexOf("--threads") + 1]) : availableParallelism()
+const gemm: GemmKernel = args.includes("--gemm") && args[args.indexOf("--gemm") + 1] === "xnnpack" ? "xnnpack" : "fma"
 
 const randomExamples = (c: BenchConfig, n: number, seed: number): Array<Example> => {
   const rng = Rng.seeded(seed)
@@ -155,6 +160,7 @@ const torch = (threads: number): Array<TorchResult> => {
 }
 
 const main = async () => {
+  setGemmKernel(gemm)
   const backend = await selectBackend(preference, { threads })
   if (!json) console.log(`backend: ${backend.name} — ${backend.detail}`)
   const results: Array<{ config: string; variant: Variant; single: number; ms: number; tokensPerSec: number }> = []

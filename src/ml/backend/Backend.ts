@@ -15,7 +15,8 @@
 import * as tf from "@tensorflow/tfjs"
 import { resetFusedKernelCache } from "./FusedKernels.js"
 import { GemmPool } from "./internal/gemmPool.js"
-import { gemmPool, setGemmPool } from "./internal/wasmHeap.js"
+import { fmaGemmBytes } from "./internal/wasmGemm.js"
+import { gemmKernel, gemmPool, setGemmPool } from "./internal/wasmHeap.js"
 import { registerWasmKernels } from "./WasmKernels.js"
 
 export type BackendPreference = "auto" | "gpu" | "node" | "wasm" | "cpu"
@@ -43,9 +44,11 @@ export type ModuleLoader = (specifier: string) => Promise<unknown>
 export interface SelectBackendOptions {
   readonly load?: ModuleLoader
   /**
-   * Threads for large matrix products on wasm (default 1: helper threads are opt-in, because a
-   * stage process that hangs waiting on one costs more than the speed they add). Results do not
-   * depend on it.
+   * Threads for large matrix products on wasm (default 1). Helper threads cannot hang a
+   * product (see gemmPool.ts), but they pay for copying operands in and out of their own wasm
+   * instances, which measured no faster than one thread at the models' sizes, and slower when
+   * another process (a second trial) already uses the other core. `dataParallel` in training
+   * uses extra cores better. Results do not depend on it.
    */
   readonly threads?: number
 }
@@ -109,7 +112,8 @@ const tryBackend = async (kind: BackendKind, load: ModuleLoader, threads: number
         if (!(await tf.setBackend("wasm"))) return { ok: false, reason: "wasm backend did not initialise" }
         const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")
         const helpers = await startHelpers(threads - 1)
-        return await checked(`wasm (${simd ? "SIMD" : "no SIMD"}, ${threadNote(helpers)}; cairn kernels: ${added.join(", ")})`)
+        const gemm = gemmKernel() === "fma" ? "relaxed-SIMD FMA GEMM" : "XNNPACK GEMM"
+        return await checked(`wasm (${simd ? "SIMD" : "no SIMD"}, ${threadNote(helpers)}, ${gemm}; cairn kernels: ${added.join(", ")})`)
       }
       case "cpu": {
         if (!(await tf.setBackend("cpu"))) return { ok: false, reason: "cpu backend did not initialise" }
@@ -142,7 +146,7 @@ const startHelpers = async (count: number): Promise<number | string> => {
   setGemmPool(undefined)
   if (count < 1) return 0
   try {
-    setGemmPool(await GemmPool.start(count))
+    setGemmPool(await GemmPool.start(count, fmaGemmBytes()))
     return count
   } catch (error) {
     return error instanceof Error ? error.message : String(error)

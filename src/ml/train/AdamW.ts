@@ -6,7 +6,12 @@
  * then backend-independent, bit-exactly serialisable for checkpoints, and cannot leak tensors.
  * The update matches `torch.optim.AdamW`: decoupled decay p ← p·(1 − lr·wd) first, then
  * p ← p − lr·m̂/(√v̂ + ε) with bias-corrected moments; arithmetic in float64, stored float32.
+ *
+ * The moments are views into the memory of a small WebAssembly kernel (internal/adamwKernel.ts)
+ * that updates two parameters per instruction with the same float64 operations; weights and
+ * gradients are copied through it. Where it cannot compile, the same loop runs in JS.
  */
+import { adamwKernel, type AdamWKernel } from "./internal/adamwKernel.js"
 
 export interface AdamWOptions {
   readonly beta1: number
@@ -35,11 +40,34 @@ export class AdamW {
   private v: Map<string, Float32Array>
   private t = 0
 
+  /** The kernel and its scratch for one parameter's weights and gradient (float offsets). */
+  private readonly kernel: { readonly update: AdamWKernel; readonly heap: Float32Array; readonly w: number; readonly g: number } | undefined
+  private readonly offsets = new Map<string, { readonly m: number; readonly v: number }>()
+
   constructor(params: ReadonlyArray<ParamSpec>, options: AdamWOptions) {
     this.params = params
     this.options = options
-    this.m = new Map(params.map((p) => [p.name, new Float32Array(p.size)]))
-    this.v = new Map(params.map((p) => [p.name, new Float32Array(p.size)]))
+    // Layout: m and v of every parameter, then room for the largest parameter's w and g; each
+    // block an even number of floats so pairs stay 8-byte aligned.
+    const even = (n: number) => n + (n & 1)
+    let at = 0
+    for (const p of params) {
+      this.offsets.set(p.name, { m: at, v: at + even(p.size) })
+      at += 2 * even(p.size)
+    }
+    const largest = even(params.reduce((n, p) => Math.max(n, p.size), 0))
+    const compiled = adamwKernel(4 * (at + 2 * largest))
+    if (compiled === undefined) {
+      this.kernel = undefined
+      this.m = new Map(params.map((p) => [p.name, new Float32Array(p.size)]))
+      this.v = new Map(params.map((p) => [p.name, new Float32Array(p.size)]))
+    } else {
+      const heap = new Float32Array(compiled.buffer)
+      this.kernel = { update: compiled.update, heap, w: at, g: at + largest }
+      const view = (from: number, size: number) => heap.subarray(from, from + size)
+      this.m = new Map(params.map((p) => [p.name, view(this.offsets.get(p.name)!.m, p.size)]))
+      this.v = new Map(params.map((p) => [p.name, view(this.offsets.get(p.name)!.v, p.size)]))
+    }
   }
 
   get step(): number {
@@ -61,7 +89,19 @@ export class AdamW {
       const m = this.m.get(p.name)!
       const v = this.v.get(p.name)!
       const shrink = p.decay ? 1 - lr * weightDecay : 1
-      for (let i = 0; i < w.length; i++) {
+      let from = 0
+      const k = this.kernel
+      if (k !== undefined) {
+        const { m: mAt, v: vAt } = this.offsets.get(p.name)!
+        const pairs = w.length >> 1
+        k.heap.set(w, k.w)
+        k.heap.set(g, k.g)
+        k.update(4 * k.w, 4 * k.g, 4 * mAt, 4 * vAt, pairs, shrink, stepSize, c2, beta1, beta2, a1, a2, epsilon)
+        w.set(k.heap.subarray(k.w, k.w + 2 * pairs))
+        from = 2 * pairs
+      }
+      // The elements the kernel did not take (all of them without it): the same arithmetic.
+      for (let i = from; i < w.length; i++) {
         const gi = g[i]!
         const mi = beta1 * m[i]! + a1 * gi
         const vi = beta2 * v[i]! + a2 * gi * gi
@@ -83,8 +123,9 @@ export class AdamW {
       if (m === undefined || v === undefined || m.length !== p.size || v.length !== p.size) {
         throw new Error(`AdamW: saved state has no moments of the right size for ${p.name}`)
       }
-      this.m.set(p.name, Float32Array.from(m))
-      this.v.set(p.name, Float32Array.from(v))
+      // Into the existing arrays: they may be views the kernel updates in place.
+      this.m.get(p.name)!.set(m)
+      this.v.get(p.name)!.set(v)
     }
     this.t = state.step
   }

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import * as tf from "@tensorflow/tfjs"
+import { gemmKernel } from "../backend/internal/wasmHeap.js"
 import { deriveSeed } from "../model/Random.js"
 import type { Gpt } from "../model/Gpt.js"
 import type { Lora } from "../model/Lora.js"
@@ -65,6 +66,7 @@ export class DataParallel {
     if (shards < 2 || !uniform || !existsSync(fileURLToPath(workerScript))) return new DataParallel(Math.max(1, shards), [], model, trainables)
     const setup: ShardSetup = {
       backend: tf.getBackend(),
+      gemm: gemmKernel(),
       config: model.config,
       weights: [...model.weights].map(([name, v]) => [name, v.dataSync() as Float32Array]),
       trainable: [...model.weights].filter(([, v]) => v.trainable).map(([name]) => name),

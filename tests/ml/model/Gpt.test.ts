@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { selectBackend } from "../../../src/ml/backend/Backend.js"
 import { setFusedKernels } from "../../../src/ml/backend/FusedKernels.js"
+import { setGemmKernel } from "../../../src/ml/backend/internal/wasmHeap.js"
 import { Gpt } from "../../../src/ml/model/Gpt.js"
 import { gptConfig } from "../../../src/ml/model/GptConfig.js"
 import { loadGpt, saveGpt } from "../../../src/ml/model/Pretrained.js"
@@ -112,7 +113,8 @@ describe("GPT-2 model", () => {
     await expect(loadGpt(target)).rejects.toThrow(/activation_function/)
   })
 
-  it("fused wasm kernels match the stock-op reference in value and gradient, dropout included", () => {
+  it.each(["fma", "xnnpack"] as const)("fused wasm kernels (%s GEMM) match the stock-op reference in value and gradient, dropout included", (kernel) => {
+    setGemmKernel(kernel)
     const config = gptConfig({ vocabSize: 40, nEmbd: 32, nLayer: 2, nHead: 4, nPositions: 16, embdPdrop: 0.1, attnPdrop: 0.1, residPdrop: 0.1 })
     const model = Gpt.create(config, 5)
     const ids = Int32Array.from({ length: 3 * 16 }, (_, i) => (i * 7 + 3) % 40)
@@ -130,6 +132,7 @@ describe("GPT-2 model", () => {
     const fused = run(true)
     const reference = run(false)
     setFusedKernels(true)
+    setGemmKernel("fma")
     expect(Math.abs(fused.value - reference.value)).toBeLessThan(1e-4 * Math.abs(reference.value) + 1e-4)
     for (const [name, g] of reference.grads) {
       const scale = Math.max(...Array.from(g, Math.abs), 1e-6)

@@ -3,13 +3,15 @@
  * typed-array views, scratch memory, a 2-D transpose, and XNNPACK matrix products on raw heap
  * ranges.
  *
- * The GEMM reaches XNNPACK through the backend's own exported `BatchMatMul`: the C side finds
- * operands by tensor id, so the ranges are registered under three reserved ids for the
- * duration of one call and released right after. Releasing the weight id also deletes the
- * XNNPACK operator cached for it, so nothing stale survives into the next call.
+ * The GEMM is cairn's relaxed-SIMD kernel (`wasmGemm.ts`) where the runtime has relaxed SIMD,
+ * else XNNPACK through the backend's own exported `BatchMatMul`: the C side finds operands by
+ * tensor id, so the ranges are registered under three reserved ids for the duration of one
+ * call and released right after. Releasing the weight id also deletes the XNNPACK operator
+ * cached for it, so nothing stale survives into the next call.
  */
 
 import type { GemmPool } from "./gemmPool.js"
+import { chunkPanels, fmaGemm, fmaGemmBytes, scratchFloats, type GemmFn, type WasmMemory } from "./wasmGemm.js"
 
 export interface TensorInfo {
   readonly dataId: object
@@ -19,6 +21,7 @@ export interface TensorInfo {
 
 interface WasmModule {
   readonly HEAPU8: Uint8Array
+  readonly asm: { readonly memory: WasmMemory }
   _malloc(bytes: number): number
   _free(ptr: number): void
   _register_tensor(id: number, size: number, offset: number): void
@@ -53,6 +56,20 @@ export const setGemmPool = (next: GemmPool | undefined): void => {
 }
 
 export const gemmPool = (): GemmPool | undefined => pool
+
+export type GemmKernel = "fma" | "xnnpack"
+
+/** Which GEMM the heaps use: the relaxed-SIMD kernel when available (default), or XNNPACK. */
+let preferred: GemmKernel = "fma"
+
+/** Choose the GEMM kernel (benchmarks and tests compare the two); returns the one now in use. */
+export const setGemmKernel = (kernel: GemmKernel): GemmKernel => {
+  preferred = kernel
+  return gemmKernel()
+}
+
+/** The GEMM kernel products run on. */
+export const gemmKernel = (): GemmKernel => (preferred === "fma" && fmaGemmBytes() !== undefined ? "fma" : "xnnpack")
 
 export class Heap {
   private readonly shapes: number
@@ -121,14 +138,71 @@ export class Heap {
     this.module._free(ptr)
   }
 
-  /** out [m,n] = a [m,k] · b [k,n], all row-major float32 at byte offsets. */
-  gemm(a: number, b: number, out: number, m: number, k: number, n: number): void {
-    if (pool === undefined) this.gemmHere(a, b, out, m, k, n)
-    else pool.gemm((at, floats) => this.f32At(at, floats), a, b, out, m, k, n, (a2, b2, o2, m2, k2, n2) => this.gemmHere(a2, b2, o2, m2, k2, n2))
+  /**
+   * out [m,n] = a [m,k] · b [k,n] (+ bias [n]), all row-major float32 at byte offsets (bias 0:
+   * none). A bias needs the relaxed-SIMD kernel (see {@link gemmKernel}).
+   */
+  gemm(a: number, b: number, out: number, m: number, k: number, n: number, bias = 0): void {
+    if (pool === undefined) this.gemmHere(a, b, out, m, k, n, bias)
+    else {
+      const kernel = { fma: gemmKernel() === "fma", chunk: chunkPanels(k) }
+      pool.gemm((at, floats) => this.f32At(at, floats), a, b, out, m, k, n, bias, kernel,
+        (a2, b2, o2, m2, k2, n2) => this.gemmHere(a2, b2, o2, m2, k2, n2, bias))
+    }
   }
 
   /** The product on this thread only. */
-  gemmHere(a: number, b: number, out: number, m: number, k: number, n: number): void {
+  gemmHere(a: number, b: number, out: number, m: number, k: number, n: number, bias = 0): void {
+    if (gemmKernel() === "fma") this.fmaGemm(a, 4 * k, 4, b, 4 * n, false, out, 4 * n, m, k, n, bias)
+    else if (bias === 0) this.xnnpackGemm(a, b, out, m, k, n)
+    else throw new Error("a GEMM with bias needs the relaxed-SIMD kernel")
+  }
+
+  /**
+   * out [m,n] = a [m,k] · b [k,n] on this thread with the relaxed-SIMD kernel, reading a stored
+   * transposed ([k, m]) when `aT` and b stored transposed ([n, k]) when `bT`: gradients need
+   * xᵀ·dy and dy·Wᵀ, and reading the transposed layout while packing costs less than a
+   * transpose pass. Only when {@link gemmKernel} is "fma".
+   */
+  gemmTransposed(a: number, aT: boolean, b: number, bT: boolean, out: number, m: number, k: number, n: number): void {
+    this.gemmStrided({ at: a, row: aT ? 4 : 4 * k, step: aT ? 4 * m : 4 }, { at: b, row: bT ? 4 * k : 4 * n, transposed: bT }, { at: out, row: 4 * n }, m, k, n)
+  }
+
+  /**
+   * The relaxed-SIMD product on operands inside larger arrays (e.g. one head's columns of the
+   * fused q|k|v rows): a's element (r, i) at a.at + r·a.row + i·a.step, b's rows (of the stored
+   * [k, n], or [n, k] when transposed) b.row bytes apart, out's rows out.row bytes apart; the
+   * product is multiplied by `scale`.
+   */
+  gemmStrided(
+    a: { readonly at: number; readonly row: number; readonly step: number },
+    b: { readonly at: number; readonly row: number; readonly transposed: boolean },
+    out: { readonly at: number; readonly row: number },
+    m: number, k: number, n: number, scale = 1
+  ): void {
+    this.fmaGemm(a.at, a.row, a.step, b.at, b.row, b.transposed, out.at, out.row, m, k, n, 0, scale)
+  }
+
+  private fmaGemm(
+    a: number, aRow: number, aK: number, b: number, bRow: number, bT: boolean, out: number, outRow: number,
+    m: number, k: number, n: number, bias: number, scale = 1
+  ): void {
+    this.fma ??= fmaGemm(this.module.asm.memory)!
+    const need = scratchFloats(k)
+    if (need > this.scratchFloats) {
+      if (this.scratch !== 0) this.free(this.scratch)
+      this.scratch = 0
+      this.scratch = this.alloc(need)
+      this.scratchFloats = need
+    }
+    this.fma(a, aRow, aK, b, bRow, bT ? 1 : 0, out, outRow, m, k, n, this.scratch, chunkPanels(k), bias, scale)
+  }
+
+  private fma: GemmFn | undefined
+  private scratch = 0
+  private scratchFloats = 0
+
+  private xnnpackGemm(a: number, b: number, out: number, m: number, k: number, n: number): void {
     const w = this.module
     const s = new Int32Array(w.HEAPU8.buffer, this.shapes, 6)
     s[0] = 1

@@ -1,15 +1,21 @@
 /**
  * Backward pass of y = x·W + b on the wasm heap: dx = dy·Wᵀ, dW and db.
  *
- * A GEMM here reads its left operand in place but first packs the right one into XNNPACK's
- * blocked layout, which costs ~5 ns per value, about twice a JS transpose (~2.4 ns). dW needs
- * one of x [M,K] or dy [M,N] transposed and the other packed, so it packs the smaller:
+ * With the relaxed-SIMD GEMM (`wasmGemm.ts`), dx reads W in place as a transposed right
+ * operand (packing it costs what a transpose would, and saves the pass), and dW = [xᵀ; 1]·dy
+ * after one transpose of x with a ones row appended: the extra output row is Σ dy = db. Its
+ * left operand could also be read transposed in place, but that walks x a column at a time,
+ * one page per row, and measured slower than the transpose.
+ *
+ * XNNPACK packs its right operand into a blocked layout at ~5 ns per value, about twice a JS
+ * transpose (~2.4 ns), so without the relaxed-SIMD GEMM dW packs the smaller of x [M,K] and
+ * dy [M,N]:
  *   K ≤ N: dWᵀ = dyᵀ·[x | 1]  (transpose dy, pack x with a ones column, transpose [N, K+1] back)
  *   K > N: dW  = [xᵀ; 1]·dy   (transpose x with a ones row appended, pack dy)
  * The ones column/row makes the GEMM's extra output line Σ dy = db for 1/K of a GEMM, instead
  * of a JS pass over dy.
  */
-import { columnSums, Heap, type TensorInfo } from "./wasmHeap.js"
+import { columnSums, gemmKernel, Heap, type TensorInfo } from "./wasmHeap.js"
 
 export const linearBackward = (
   heap: Heap, x: TensorInfo, w: TensorInfo, dy: TensorInfo, wantW: boolean, wantBias: boolean
@@ -20,14 +26,18 @@ export const linearBackward = (
   const dw = wantW ? heap.output([k, n]) : undefined
   const db = wantBias ? heap.output([n]) : undefined
 
-  const wT = heap.alloc(n * k)
-  heap.transpose(heap.offset(w), wT, k, n)
-  heap.gemm(heap.offset(dy), wT, heap.offset(dx), m, n, k)
-  heap.free(wT)
+  const fma = gemmKernel() === "fma"
+  if (fma) heap.gemmTransposed(heap.offset(dy), false, heap.offset(w), true, heap.offset(dx), m, n, k)
+  else {
+    const wT = heap.alloc(n * k)
+    heap.transpose(heap.offset(w), wT, k, n)
+    heap.gemm(heap.offset(dy), wT, heap.offset(dx), m, n, k)
+    heap.free(wT)
+  }
 
   if (dw === undefined) {
     if (db !== undefined) heap.f32(db).set(columnSums(heap.f32(dy), m, n))
-  } else if (k <= n) {
+  } else if (k <= n && !fma) {
     const cols = db === undefined ? k : k + 1
     const dyT = heap.alloc(n * m)
     heap.transpose(heap.offset(dy), dyT, m, n)

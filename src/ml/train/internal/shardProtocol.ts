@@ -1,4 +1,5 @@
 /** Messages between DataParallel and its shard workers. */
+import type { GemmKernel } from "../../backend/internal/wasmHeap.js"
 import type { GptConfig } from "../../model/GptConfig.js"
 import type { LoraOptions } from "../../model/Lora.js"
 
@@ -6,6 +7,8 @@ import type { LoraOptions } from "../../model/Lora.js"
 export interface ShardSetup {
   /** TensorFlow.js backend name of the main thread (wasm, cpu, tensorflow). */
   readonly backend: string
+  /** The main thread's wasm GEMM kernel: shards must compute what the main thread would. */
+  readonly gemm: GemmKernel
   readonly config: GptConfig
   readonly weights: ReadonlyArray<readonly [string, Float32Array]>
   /** Base weights that are trainable (full fine-tuning); empty with LoRA. */

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads"
 import * as tf from "@tensorflow/tfjs"
 import { selectBackend, type BackendPreference } from "../../backend/Backend.js"
+import { setGemmKernel } from "../../backend/internal/wasmHeap.js"
 import { Gpt } from "../../model/Gpt.js"
 import { applyLora } from "../../model/Lora.js"
 import { addJobGradients, emptySum, type Trainable } from "../Gradients.js"
@@ -18,6 +19,7 @@ const reply = (message: ShardReply, transfer: Array<ArrayBuffer> = []) => port.p
 
 const main = async () => {
   // One thread per replica: the cores are already shared among replicas.
+  setGemmKernel(setup.gemm)
   await selectBackend(preferences[setup.backend] ?? "cpu", { threads: 1 })
   const model = new Gpt(setup.config, new Map(setup.weights))
   for (const [name, v] of model.weights) v.trainable = setup.trainable.includes(name)
