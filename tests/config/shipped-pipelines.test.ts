@@ -37,7 +37,12 @@ describe("shipped pipelines", () => {
     const { spec } = await Effect.runPromise(loadSweep(pathsOf("lora-sweep"), "lora-search"))
     const layout = layoutSweep(spec, graph)
     expect(Array.isArray(layout), JSON.stringify(layout)).toBe(false)
-    expect(gridTrials(spec)).toHaveLength(20)
+    const trials = gridTrials(spec)
+    expect(trials).toHaveLength(20)
     expect(spec.earlyTerminate?.type).toBe("hyperband")
+    // Every trial's overrides open as a graph: the stage schemas accept every value.
+    for (const t of trials) {
+      await Effect.runPromise(openGraph(pathsOf("lora-sweep"), Object.entries(t.params)).pipe(Effect.provide(layerShippedStages)))
+    }
   })
 })
