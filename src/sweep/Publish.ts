@@ -21,8 +21,6 @@ export interface Published {
   readonly notes: ReadonlyArray<string>
 }
 
-export { ensureResultsFile, resultsFile, sweepDirectory } from "./SweepDirectory.js"
-
 const LOG_DISTRIBUTIONS = new Set(["log_uniform_values", "q_log_uniform_values"])
 
 /** Parameter keys whose values are numbers in every trial that has a metric. */

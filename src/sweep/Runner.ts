@@ -37,7 +37,8 @@ import {
   type TrialEvent,
   type TrialState
 } from "./Journal.js"
-import { appendStepSummary, ensureResultsFile, publishResults, type Published, sweepDirectory } from "./Publish.js"
+import { appendStepSummary, publishResults, type Published } from "./Publish.js"
+import { sweepDirectory } from "./SweepDirectory.js"
 import { planResume } from "./Resume.js"
 import { suggest, type TrialParams, type TrialParamValues, type TrialResult } from "./Search.js"
 import { formatShard, type Shard } from "./Shard.js"
@@ -184,10 +185,7 @@ const isLayout = (l: SweepLayout | ReadonlyArray<SweepSpecIssue>): l is SweepLay
 export const runSweep = (paths: WorkspacePaths, name: string, options: SweepRunOptions) =>
   Effect.gen(function*() {
     const { pipeline, spec } = yield* loadSweep(paths, name)
-    // A `sweep` stage reads its sweep's results table; it must exist for the graph to validate.
-    yield* storeTry(paths.root, () => {
-      for (const n of Object.keys(pipeline.spec.sweeps ?? {})) ensureResultsFile(sweepDirectory(paths.root, n))
-    })
+    // openGraph stands an empty results table in for a `sweep` stage's dependency.
     const graph = yield* openGraph(paths, [])
     const layout = layoutSweep(spec, graph)
     if (!isLayout(layout)) return yield* invalid(pipeline, layout)

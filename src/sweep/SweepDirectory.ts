@@ -9,7 +9,7 @@ import * as path from "node:path"
 export const sweepDirectory = (workspace: string, sweep: string): string => path.join(workspace, ".cairn", "sweeps", sweep)
 
 /** The results table's file, which the `sweep` stage reads; it exists from a sweep's first run on. */
-export const resultsFile = (dir: string): string => path.join(dir, "results.json")
+const resultsFile = (dir: string): string => path.join(dir, "results.json")
 
 /**
  * Writes an empty results table where none exists yet, so a pipeline whose `sweep` stage depends

@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { defineStage, StageRunError } from "../../src/index.js"
 import type { EvalMetric, EvalOutputs, EvaluateOptions } from "../../src/ml/stages/Evaluation.js"
 import { runMlTask } from "../../src/ml/stages/StageTask.js"
-import type { StagePlace } from "../pretrain/index.js"
+import type { StagePlace } from "../../src/ml/stages/Settings.js"
 import type { EvaluateParams } from "./params.js"
 import schema from "./params.schema.json" with { type: "json" }
 

@@ -6,30 +6,18 @@
  */
 import { defineStage } from "../../src/index.js"
 import type { PretrainOptions } from "../../src/ml/stages/Pretrain.js"
-import { trainingFiles, trainingSettings } from "../../src/ml/stages/Settings.js"
+import { type StagePlace, trainingIo, trainingStageOptions } from "../../src/ml/stages/Settings.js"
 import { runMlTask } from "../../src/ml/stages/StageTask.js"
 import type { PretrainParams } from "./params.js"
 import schema from "./params.schema.json" with { type: "json" }
 
 const VERSION = 1
 
-/** Where the stage runs: names and paths it needs besides its params. */
-export interface StagePlace {
-  readonly stage: string
-  readonly workspace: string
-  readonly resolve: (relative: string) => string
-}
-
 /** The library's view of the params; fallbacks equal the schema defaults. */
 export const pretrainOptions = (p: PretrainParams, at: StagePlace): PretrainOptions => {
-  const files = trainingFiles(p.out, p.metrics, p.curve)
-  const settings = trainingSettings(p, { seqLen: 64, batchSize: 16, lr: 0.003, warmupSteps: 20, minLrRatio: 0.1 })
+  const common = trainingStageOptions({ name: "pretrain", version: VERSION }, p, at, { seqLen: 64, batchSize: 16, lr: 0.003, warmupSteps: 20, minLrRatio: 0.1 })
   return {
-    workspace: at.workspace,
-    stage: at.stage,
-    key: { builtin: "pretrain", version: VERSION, params: p },
-    datasets: p.datasets.map((d) => ({ path: at.resolve(d.path), name: d.path, ...(d.weight === undefined ? {} : { weight: d.weight }) })),
-    ...(p.validation === undefined ? {} : { validation: at.resolve(p.validation) }),
+    ...common,
     tokenizer: {
       ...(p.tokenizer?.path === undefined ? {} : { path: at.resolve(p.tokenizer.path) }),
       vocabSize: p.tokenizer?.vocabSize ?? 512,
@@ -41,15 +29,9 @@ export const pretrainOptions = (p: PretrainParams, at: StagePlace): PretrainOpti
       nEmbd: p.model?.nEmbd ?? 64,
       nLayer: p.model?.nLayer ?? 2,
       nHead: p.model?.nHead ?? 4,
-      nPositions: p.model?.nPositions ?? settings.seqLen,
+      nPositions: p.model?.nPositions ?? common.settings.seqLen,
       dropout: p.model?.dropout ?? 0
-    },
-    settings,
-    backend: p.backend ?? "auto",
-    threads: p.threads ?? 1,
-    out: at.resolve(p.out),
-    metrics: at.resolve(files.metrics),
-    curve: at.resolve(files.curve)
+    }
   }
 }
 
@@ -60,14 +42,7 @@ export default defineStage<PretrainParams>({
   paramsSchema: schema,
   isolated: true,
   gpu: true,
-  io: (p) => {
-    const files = trainingFiles(p.out, p.metrics, p.curve)
-    return {
-      deps: [...p.datasets.map((d) => d.path), ...(p.validation === undefined ? [] : [p.validation]), ...(p.tokenizer?.path === undefined ? [] : [p.tokenizer.path])],
-      outs: [p.out, files.curve],
-      metrics: [files.metrics]
-    }
-  },
+  io: (p) => trainingIo(p, { last: p.tokenizer?.path === undefined ? [] : [p.tokenizer.path] }),
   run: (ctx) =>
     runMlTask(ctx, (hooks) => import("../../src/ml/stages/Pretrain.js").then((m) => m.pretrain(pretrainOptions(ctx.params, ctx), hooks)))
 })

@@ -6,42 +6,28 @@
  */
 import { defineStage } from "../../src/index.js"
 import type { FineTuneOptions } from "../../src/ml/stages/FineTune.js"
-import { trainingFiles, trainingSettings } from "../../src/ml/stages/Settings.js"
+import { type StagePlace, trainingIo, trainingStageOptions } from "../../src/ml/stages/Settings.js"
 import { runMlTask } from "../../src/ml/stages/StageTask.js"
-import type { StagePlace } from "../pretrain/index.js"
 import type { TrainParams } from "./params.js"
 import schema from "./params.schema.json" with { type: "json" }
 
 const VERSION = 1
 
 /** The library's view of the params; fallbacks equal the schema defaults. */
-export const trainOptions = (p: TrainParams, at: StagePlace): FineTuneOptions => {
-  const files = trainingFiles(p.out, p.metrics, p.curve)
-  return {
-    workspace: at.workspace,
-    stage: at.stage,
-    key: { builtin: "train", version: VERSION, params: p },
-    baseModel: at.resolve(p.baseModel),
-    baseModelName: p.baseModel,
-    datasets: p.datasets.map((d) => ({ path: at.resolve(d.path), name: d.path, ...(d.weight === undefined ? {} : { weight: d.weight }) })),
-    ...(p.validation === undefined ? {} : { validation: at.resolve(p.validation) }),
-    trainOnInputs: p.trainOnInputs ?? false,
-    adapter: {
-      type: p.adapter?.type ?? "none",
-      r: p.adapter?.r ?? 8,
-      alpha: p.adapter?.alpha ?? 16,
-      dropout: p.adapter?.dropout ?? 0,
-      targetModules: p.adapter?.targetModules ?? ["q", "v"]
-    },
-    merge: p.merge ?? false,
-    settings: trainingSettings(p, { seqLen: 128, batchSize: 8, lr: 0.0002, warmupSteps: 10, minLrRatio: 0 }),
-    backend: p.backend ?? "auto",
-    threads: p.threads ?? 1,
-    out: at.resolve(p.out),
-    metrics: at.resolve(files.metrics),
-    curve: at.resolve(files.curve)
-  }
-}
+export const trainOptions = (p: TrainParams, at: StagePlace): FineTuneOptions => ({
+  ...trainingStageOptions({ name: "train", version: VERSION }, p, at, { seqLen: 128, batchSize: 8, lr: 0.0002, warmupSteps: 10, minLrRatio: 0 }),
+  baseModel: at.resolve(p.baseModel),
+  baseModelName: p.baseModel,
+  trainOnInputs: p.trainOnInputs ?? false,
+  adapter: {
+    type: p.adapter?.type ?? "none",
+    r: p.adapter?.r ?? 8,
+    alpha: p.adapter?.alpha ?? 16,
+    dropout: p.adapter?.dropout ?? 0,
+    targetModules: p.adapter?.targetModules ?? ["q", "v"]
+  },
+  merge: p.merge ?? false
+})
 
 export default defineStage<TrainParams>({
   name: "train",
@@ -50,14 +36,7 @@ export default defineStage<TrainParams>({
   paramsSchema: schema,
   isolated: true,
   gpu: true,
-  io: (p) => {
-    const files = trainingFiles(p.out, p.metrics, p.curve)
-    return {
-      deps: [p.baseModel, ...p.datasets.map((d) => d.path), ...(p.validation === undefined ? [] : [p.validation])],
-      outs: [p.out, files.curve],
-      metrics: [files.metrics]
-    }
-  },
+  io: (p) => trainingIo(p, { first: [p.baseModel] }),
   run: (ctx) =>
     runMlTask(ctx, (hooks) => import("../../src/ml/stages/FineTune.js").then((m) => m.fineTune(trainOptions(ctx.params, ctx), hooks)))
 })

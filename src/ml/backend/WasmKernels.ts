@@ -49,46 +49,30 @@ export const registerWasmKernels = (): Array<string> => {
   // A future tfjs may ship its own; keep it then.
   if (tf.getKernel("UnsortedSegmentSum", "wasm") === undefined) register("UnsortedSegmentSum", unsortedSegmentSum)
 
-  const stock = tf.getKernel("BatchMatMul", "wasm")
-  if (stock !== undefined) {
-    register("BatchMatMul", (heap, inputs, attrs) =>
-      batchMatMul(heap, inputs, attrs) ?? (stock.kernelFunc({ inputs, attrs, backend: heapBackend(heap) } as never) as TensorInfo),
-    // The stock kernel binds its wasm function in its setup; keep that for the fallback path.
+  /**
+   * Replaces a stock wasm kernel by a faster one that declines (returns undefined) the cases it
+   * does not cover, which the stock kernel then computes. The stock kernel binds its wasm
+   * function in its setup; that is kept for the fallback path.
+   */
+  const override = (kernelName: string, fast: (heap: Heap, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>) => TensorInfo | undefined) => {
+    const stock = tf.getKernel(kernelName, "wasm")
+    if (stock === undefined) return
+    register(kernelName, (heap, inputs, attrs) =>
+      fast(heap, inputs, attrs) ?? (stock.kernelFunc({ inputs, attrs, backend: heapBackend(heap) } as never) as TensorInfo),
     stock.setupFunc)
   }
-
-  const stockFused = tf.getKernel("_FusedMatMul", "wasm")
-  if (stockFused !== undefined) {
-    register("_FusedMatMul", (heap, inputs, attrs) =>
-      fusedLinear(heap, inputs, attrs) ?? (stockFused.kernelFunc({ inputs, attrs, backend: heapBackend(heap) } as never) as TensorInfo),
-    stockFused.setupFunc)
-  }
-
+  override("BatchMatMul", batchMatMul)
+  override("_FusedMatMul", fusedLinear)
   // Tensors are immutable, so a clone can share its input's memory, as the cpu backend does.
   // The stock kernel copies, and TensorFlow.js clones every tensor a custom gradient saves.
-  const stockIdentity = tf.getKernel("Identity", "wasm")
-  if (stockIdentity !== undefined) {
-    register("Identity", (heap, inputs, attrs) => {
-      const x = inputs["x"]!
-      if (x.dtype === "string") return stockIdentity.kernelFunc({ inputs, attrs, backend: heapBackend(heap) } as never) as TensorInfo
-      heap.backendRef.incRef(x.dataId)
-      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
-    }, stockIdentity.setupFunc)
-  }
-
-  const stockSum = tf.getKernel("Sum", "wasm")
-  if (stockSum !== undefined) {
-    register("Sum", (heap, inputs, attrs) =>
-      sumLeading(heap, inputs, attrs) ?? (stockSum.kernelFunc({ inputs, attrs, backend: heapBackend(heap) } as never) as TensorInfo),
-      stockSum.setupFunc)
-  }
-
-  const stockGather = tf.getKernel("GatherV2", "wasm")
-  if (stockGather !== undefined) {
-    register("GatherV2", (heap, inputs, attrs) =>
-      gatherRows(heap, inputs, attrs) ?? (stockGather.kernelFunc({ inputs, attrs, backend: heapBackend(heap) } as never) as TensorInfo),
-      stockGather.setupFunc)
-  }
+  override("Identity", (heap, inputs) => {
+    const x = inputs["x"]!
+    if (x.dtype === "string") return undefined
+    heap.backendRef.incRef(x.dataId)
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
+  })
+  override("Sum", sumLeading)
+  override("GatherV2", gatherRows)
 
   register(FusedKernel.LinearGrad, (heap, { x, w, dy }, attrs) =>
     linearBackward(heap, x!, w!, dy!, attrs["weight"] === true, attrs["bias"] === true))

@@ -15,7 +15,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { dirname } from "node:path"
 import * as tf from "@tensorflow/tfjs"
-import { selectBackend, type BackendPreference } from "../backend/Backend.js"
+import type { BackendPreference } from "../backend/Backend.js"
 import type { DataRecord } from "../data/DataRecord.js"
 import { readJsonl } from "../data/Jsonl.js"
 import type { Interval } from "../eval/Bootstrap.js"
@@ -31,6 +31,7 @@ import { promptTemplate } from "../tokenizer/Template.js"
 import { barValue, lossRows, metricBarRows, type EvalMetricsFile } from "./Curves.js"
 import { promptIds, tokenizeRecords } from "./Examples.js"
 import { loadModelDir } from "./ModelDir.js"
+import { openStageBackend } from "./StageBackend.js"
 import type { StageHooks } from "./StageTask.js"
 
 export type EvalMetric = MetricName | "perplexity"
@@ -288,9 +289,7 @@ const write = async (file: string, content: string): Promise<void> => {
 }
 
 export const evaluateModels = async (o: EvaluateOptions, hooks: StageHooks): Promise<void> => {
-  const backend = await selectBackend(o.backend, { threads: o.threads })
-  hooks.backend(backend.name)
-  hooks.log(`backend: ${backend.detail}`)
+  const backend = await openStageBackend(o, hooks)
   const sets = await Promise.all(o.sets.map(async (s) => {
     const all = await readJsonl(s.path)
     const records = o.maxExamples === undefined ? all : all.slice(0, o.maxExamples)

@@ -7,15 +7,15 @@
  * With early stopping the trainer puts the best evaluated weights back, so those are what is
  * written.
  */
-import { selectBackend, type BackendPreference } from "../backend/Backend.js"
 import { readJsonl } from "../data/Jsonl.js"
 import { mergeLora, Lora, type LoraTarget } from "../model/Lora.js"
 import { tokenizeRecords } from "./Examples.js"
 import { describe, isAdapterDir, loadModelDir, saveAdapterDir, saveModelDir } from "./ModelDir.js"
-import type { DatasetInput } from "./Pretrain.js"
 import { removeScratch, scratchDir } from "./Scratch.js"
+import type { TrainingStageOptions } from "./Settings.js"
+import { openStageBackend } from "./StageBackend.js"
 import type { StageHooks } from "./StageTask.js"
-import { publishCurve, runTraining, writeTrainingMetrics, type TrainingSettings } from "./Training.js"
+import { publishCurve, runTraining, writeTrainingMetrics } from "./Training.js"
 
 export interface AdapterSettings {
   readonly type: "none" | "lora"
@@ -25,32 +25,18 @@ export interface AdapterSettings {
   readonly targetModules: ReadonlyArray<LoraTarget>
 }
 
-export interface FineTuneOptions {
-  readonly workspace: string
-  readonly stage: string
-  readonly key: { readonly builtin: string; readonly version: number; readonly params: unknown }
+export interface FineTuneOptions extends TrainingStageOptions {
   /** Absolute path of the base model directory, and the path as the params give it. */
   readonly baseModel: string
   readonly baseModelName: string
-  readonly datasets: ReadonlyArray<DatasetInput>
-  readonly validation?: string
   readonly trainOnInputs: boolean
   readonly adapter: AdapterSettings
   readonly merge: boolean
-  readonly settings: TrainingSettings
-  readonly backend: BackendPreference
-  /** Threads for large matrix products on wasm (1: none besides the stage's own). */
-  readonly threads: number
-  readonly out: string
-  readonly metrics: string
-  readonly curve: string
 }
 
 export const fineTune = async (o: FineTuneOptions, hooks: StageHooks): Promise<void> => {
   if (isAdapterDir(o.baseModel)) throw new Error(`${o.baseModelName} is an adapter directory; train from a full model (merge the adapter first)`)
-  const backend = await selectBackend(o.backend, { threads: o.threads })
-  hooks.backend(backend.name)
-  hooks.log(`backend: ${backend.detail}`)
+  const backend = await openStageBackend(o, hooks)
   const loaded = await loadModelDir(o.baseModel)
   const { model, tokenizer } = loaded
   hooks.log(`base: ${loaded.description}`)

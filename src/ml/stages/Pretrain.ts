@@ -4,7 +4,6 @@
  * as a model directory that the train and evaluate stages (and Hugging Face tools) load.
  */
 import { stat } from "node:fs/promises"
-import { selectBackend, type BackendPreference } from "../backend/Backend.js"
 import { readJsonl } from "../data/Jsonl.js"
 import type { DataRecord } from "../data/DataRecord.js"
 import { Gpt } from "../model/Gpt.js"
@@ -16,36 +15,16 @@ import { trainBpe } from "../tokenizer/TrainBpe.js"
 import { tokenizeRecords, type ExampleFormat } from "./Examples.js"
 import { describe, loadTokenizerDir, saveModelDir } from "./ModelDir.js"
 import { removeScratch, scratchDir } from "./Scratch.js"
+import type { TrainingStageOptions } from "./Settings.js"
+import { openStageBackend } from "./StageBackend.js"
 import type { StageHooks } from "./StageTask.js"
-import { publishCurve, runTraining, writeTrainingMetrics, type TrainingSettings } from "./Training.js"
+import { publishCurve, runTraining, writeTrainingMetrics } from "./Training.js"
 
-export interface DatasetInput {
-  /** Absolute path of a JSONL file. */
-  readonly path: string
-  /** As written in the params; names the dataset in logs and metrics. */
-  readonly name: string
-  readonly weight?: number
-}
-
-export interface PretrainOptions {
-  readonly workspace: string
-  readonly stage: string
-  /** Builtin name, version and raw params: the scratch key (see Scratch.ts). */
-  readonly key: { readonly builtin: string; readonly version: number; readonly params: unknown }
-  readonly datasets: ReadonlyArray<DatasetInput>
-  readonly validation?: string
+export interface PretrainOptions extends TrainingStageOptions {
   readonly tokenizer: { readonly path?: string; readonly vocabSize: number; readonly minFrequency: number }
   readonly format: ExampleFormat
   readonly trainOnInputs: boolean
   readonly model: { readonly nEmbd: number; readonly nLayer: number; readonly nHead: number; readonly nPositions: number; readonly dropout: number }
-  readonly settings: TrainingSettings
-  readonly backend: BackendPreference
-  /** Threads for large matrix products on wasm (1: none besides the stage's own). */
-  readonly threads: number
-  /** Absolute output paths. */
-  readonly out: string
-  readonly metrics: string
-  readonly curve: string
 }
 
 /** The texts the tokenizer is trained on: prompts and completions as separate pieces. */
@@ -75,9 +54,7 @@ const tokenizerFor = async (o: PretrainOptions, records: ReadonlyArray<DataRecor
 }
 
 export const pretrain = async (o: PretrainOptions, hooks: StageHooks): Promise<void> => {
-  const backend = await selectBackend(o.backend, { threads: o.threads })
-  hooks.backend(backend.name)
-  hooks.log(`backend: ${backend.detail}`)
+  const backend = await openStageBackend(o, hooks)
   const train = await Promise.all(o.datasets.map(async (d) => ({ ...d, records: await readJsonl(d.path) })))
   const validation = o.validation === undefined ? [] : await readJsonl(o.validation)
   const tokenizer = await tokenizerFor(o, train.flatMap((d) => d.records), hooks)

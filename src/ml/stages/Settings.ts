@@ -6,6 +6,7 @@
  * Each stage passes its own schema defaults, so calling the stage without the engine's schema
  * validation behaves exactly as with it (tests/stages/defaults.test.ts keeps the two equal).
  */
+import type { BackendPreference } from "../backend/Backend.js"
 import type { ScheduleKind } from "../train/Schedule.js"
 import type { TrainingSettings } from "./Training.js"
 
@@ -68,4 +69,80 @@ export const trainingSettings = (p: TrainingParamsLike, d: TrainingDefaults): Tr
 export const trainingFiles = (out: string, metrics: string | undefined, curve: string | undefined) => {
   const base = out.replace(/\/+$/, "")
   return { metrics: metrics ?? `${base}.metrics.json`, curve: curve ?? `${base}.metrics.jsonl` }
+}
+
+/** Where a stage runs: names and paths it needs besides its params. */
+export interface StagePlace {
+  readonly stage: string
+  readonly workspace: string
+  readonly resolve: (relative: string) => string
+}
+
+export interface DatasetInput {
+  /** Absolute path of a JSONL file. */
+  readonly path: string
+  /** As written in the params; names the dataset in logs and metrics. */
+  readonly name: string
+  readonly weight?: number
+}
+
+/** What both training stages hand the library besides their own options. */
+export interface TrainingStageOptions {
+  readonly workspace: string
+  readonly stage: string
+  /** Builtin name, version and raw params: the scratch key (see Scratch.ts). */
+  readonly key: { readonly builtin: string; readonly version: number; readonly params: unknown }
+  readonly datasets: ReadonlyArray<DatasetInput>
+  readonly validation?: string
+  readonly settings: TrainingSettings
+  readonly backend: BackendPreference
+  /** Threads for large matrix products on wasm (1: none besides the stage's own). */
+  readonly threads: number
+  /** Absolute output paths. */
+  readonly out: string
+  readonly metrics: string
+  readonly curve: string
+}
+
+/** The params both training stages share, beyond the optimisation ones. */
+export interface TrainingStageParamsLike extends TrainingParamsLike {
+  readonly datasets: ReadonlyArray<{ readonly path: string; readonly weight?: number }>
+  readonly validation?: string
+  readonly backend?: BackendPreference
+  readonly threads?: number
+  readonly out: string
+  readonly metrics?: string
+  readonly curve?: string
+}
+
+export const trainingStageOptions = (
+  stage: { readonly name: string; readonly version: number },
+  p: TrainingStageParamsLike,
+  at: StagePlace,
+  defaults: TrainingDefaults
+): TrainingStageOptions => {
+  const files = trainingFiles(p.out, p.metrics, p.curve)
+  return {
+    workspace: at.workspace,
+    stage: at.stage,
+    key: { builtin: stage.name, version: stage.version, params: p },
+    datasets: p.datasets.map((d) => ({ path: at.resolve(d.path), name: d.path, ...(d.weight === undefined ? {} : { weight: d.weight }) })),
+    ...(p.validation === undefined ? {} : { validation: at.resolve(p.validation) }),
+    settings: trainingSettings(p, defaults),
+    backend: p.backend ?? "auto",
+    threads: p.threads ?? 1,
+    out: at.resolve(p.out),
+    metrics: at.resolve(files.metrics),
+    curve: at.resolve(files.curve)
+  }
+}
+
+/** A training stage's declared files: its data (after `first`, before `last`), the model and its curve, the summary. */
+export const trainingIo = (p: TrainingStageParamsLike, extra: { readonly first?: ReadonlyArray<string>; readonly last?: ReadonlyArray<string> } = {}) => {
+  const files = trainingFiles(p.out, p.metrics, p.curve)
+  return {
+    deps: [...(extra.first ?? []), ...p.datasets.map((d) => d.path), ...(p.validation === undefined ? [] : [p.validation]), ...(extra.last ?? [])],
+    outs: [p.out, files.curve],
+    metrics: [files.metrics]
+  }
 }

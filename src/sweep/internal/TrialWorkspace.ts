@@ -12,7 +12,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { WorkspacePaths } from "../../engine/Workspace.js"
 import { within } from "../../graph/WorkspacePath.js"
-import { sweepDirectory } from "../Publish.js"
+import { sweepDirectory } from "../SweepDirectory.js"
 
 export const trialDir = (root: string, sweep: string, id: string): string => path.join(sweepDirectory(root, sweep), "trials", id)
 
