@@ -254,13 +254,13 @@ describe("runSweep", () => {
 
   it("hyperband never stops a trial whose curve is complete, while its later stages run", async () => {
     // lr 0.4 reports once, finishes training and spends a while in eval; lr 0.05 starts reporting
-    // only then, with a better value that puts 0.4 below the band's threshold.
+    // only once that eval has begun, with a better value that puts 0.4 below the band's threshold.
     write("scripts/train.sh", `lr=$1
-[ "$lr" = 0.05 ] && sleep 0.6
+if [ "$lr" = 0.05 ]; then n=0; while [ ! -f .calls/eval-started ] && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done; fi
 for i in 1 2 3; do echo "::metric loss=$lr step=$i"; [ "$lr" = 0.4 ] && break; sleep 0.1; done
 echo "$lr 16" > work/model.txt
 `)
-    write("scripts/eval.sh", `sleep 1.2\n${EVAL}`)
+    write("scripts/eval.sh", `touch .calls/eval-started; sleep 1.2\n${EVAL}`)
     write("cairn.yaml", pipeline(`  hb:
     stage: train
     method: grid
