@@ -332,7 +332,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             return false
           }
           // 5. run
-          return yield* withSlots(stage, runAndSave(stage, a.key, a.preImage, reason, lock, (outs) => lockUpdates.set(name, lockEntry(outs))))
+          return yield* runAndSave(stage, a.key, a.preImage, reason, lock, (outs) => lockUpdates.set(name, lockEntry(outs)))
         }))
       })
 
@@ -368,24 +368,29 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     ) =>
       Effect.gen(function*() {
         const name = stage.name
-        const t0 = Date.now()
-        yield* removeOuts(graph, stage)
-        for (const o of stage.outs) {
-          // Parent directories exist before the stage starts, as make and DVC users expect.
-          fs.mkdirSync(path.dirname(path.join(graph.workspace, o)), { recursive: true })
-        }
-        for (const m of stage.metrics) fs.mkdirSync(path.dirname(path.join(graph.workspace, m)), { recursive: true })
-        yield* reporter.emit({ _tag: "Started", stage: name, key, reason })
-        const exec = execute(graph, stage, lock).pipe(
-          Effect.onInterrupt(() =>
-            removeOuts(graph, stage).pipe(
-              Effect.andThen(Effect.sync(() => statuses.set(name, "interrupted"))),
-              Effect.andThen(reporter.emit({ _tag: "Interrupted", stage: name }))
+        // A job (and any resource slot) is held while the stage's process runs, not while its
+        // outputs are saved: saving waits on the disk, and the next command can use the CPU meanwhile.
+        const { t0, run } = yield* withSlots(stage, Effect.gen(function*() {
+          const t0 = Date.now()
+          yield* removeOuts(graph, stage)
+          for (const o of stage.outs) {
+            // Parent directories exist before the stage starts, as make and DVC users expect.
+            fs.mkdirSync(path.dirname(path.join(graph.workspace, o)), { recursive: true })
+          }
+          for (const m of stage.metrics) fs.mkdirSync(path.dirname(path.join(graph.workspace, m)), { recursive: true })
+          yield* reporter.emit({ _tag: "Started", stage: name, key, reason })
+          const exec = execute(graph, stage, lock).pipe(
+            Effect.onInterrupt(() =>
+              removeOuts(graph, stage).pipe(
+                Effect.andThen(Effect.sync(() => statuses.set(name, "interrupted"))),
+                Effect.andThen(reporter.emit({ _tag: "Interrupted", stage: name }))
+              )
             )
           )
-        )
-        // The race awaits the loser's interruption, so the process tree is gone before the lock is released.
-        const run = options.abandon === undefined ? yield* exec : yield* Effect.raceFirst(exec, Effect.as(options.abandon(name), undefined))
+          // The race awaits the loser's interruption, so the process tree is gone before the lock is released.
+          const run = options.abandon === undefined ? yield* exec : yield* Effect.raceFirst(exec, Effect.as(options.abandon(name), undefined))
+          return { t0, run }
+        }))
         if (run === undefined) return false
         const fail = (why: string, tail: ReadonlyArray<string>) =>
           Effect.gen(function*() {

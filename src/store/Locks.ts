@@ -1,9 +1,15 @@
 /**
  * Cross-process locks under `cache/locks/`, so two `cairn run` in one workspace never run one
- * stage twice at once nor interleave writes to `cairn.lock`. A lock is a file created with
- * O_EXCL holding the owner's pid (and, while a stage runs, its process group). A second run waits
- * and says so; it never fails. A lock whose owner died (kill -9) is taken over, after killing any
- * stage process group the dead owner left running, so an orphan cannot write over a new run.
+ * stage twice at once nor interleave writes to `cairn.lock`. A second run waits and says so; it
+ * never fails. A lock whose owner died (kill -9) is taken over, after killing any stage process
+ * group the dead owner left running, so an orphan cannot write over a new run.
+ *
+ * Each process writes one holder file (its pid and host, and the process group of each stage it
+ * is running), and a lock is a hard link to it made with link(2), which fails if the name exists.
+ * Creating and deleting a file per stage would allocate and free an inode each time; on ext4 that
+ * makes every later file creation (the stages' own outputs included) scan past the recently freed
+ * inodes, which cost more than the stages' bookkeeping itself. Where hard links are not supported
+ * a lock is a file of its own, created with O_EXCL.
  */
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -14,13 +20,26 @@ import { Effect } from "effect"
 interface LockOwner {
   readonly pid: number
   readonly host: string
+  /** The holder file's name in the lock directory (absent in a lock file of its own). */
+  readonly holder?: string
+  /** Process group of the stage command, by lock file name. */
+  readonly children?: Readonly<Record<string, number>>
+  /** Process group of the stage command, in a lock file of its own. */
   readonly child?: number
 }
 
 const host = os.hostname()
 
-/** Lock directories this process has created: one mkdir per run, not one per stage. */
-const madeDirs = new Set<string>()
+/** This process's holder in one lock directory, and what it says. */
+interface Holder {
+  readonly file: string
+  readonly children: Map<string, number>
+}
+
+/** Holders this process has written, by lock directory (`undefined`: hard links unsupported there). */
+const holders = new Map<string, Holder | undefined>()
+
+let removeHoldersOnExit = false
 
 /**
  * Releases a lock on libuv's thread pool: an unlink can wait behind the filesystem journal while
@@ -49,17 +68,70 @@ const readOwner = (file: string): LockOwner | undefined => {
   }
 }
 
-const tryCreate = (file: string): boolean => {
+const ownerOf = (holder: Holder): LockOwner => ({
+  pid: process.pid,
+  host,
+  holder: path.basename(holder.file),
+  ...(holder.children.size > 0 ? { children: Object.fromEntries(holder.children) } : {})
+})
+
+/** Rewrites the holder in place: every lock linked to it reads the new contents. */
+const writeHolder = (holder: Holder) => fs.writeFileSync(holder.file, JSON.stringify(ownerOf(holder)))
+
+/** Removes holders of dead processes on this host that no lock links to any more. */
+const sweepHolders = (dir: string) => {
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith("holder-")) continue
+    const file = path.join(dir, name)
+    const owner = readOwner(file)
+    if (owner === undefined || owner.host !== host || alive(owner.pid)) continue
+    if (fs.statSync(file, { throwIfNoEntry: false })?.nlink === 1) fs.rmSync(file, { force: true })
+  }
+}
+
+const makeHolder = (dir: string): Holder | undefined => {
+  fs.mkdirSync(dir, { recursive: true })
+  sweepHolders(dir)
+  const holder: Holder = { file: path.join(dir, `holder-${process.pid}-${crypto.randomBytes(6).toString("hex")}.json`), children: new Map() }
+  fs.writeFileSync(holder.file, JSON.stringify(ownerOf(holder)), { flag: "wx" })
+  // Probe once: some filesystems (FAT, some network mounts) have no hard links.
+  const probe = `${holder.file}.probe`
   try {
-    fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host } satisfies LockOwner), { flag: "wx" })
+    fs.linkSync(holder.file, probe)
+    fs.unlinkSync(probe)
+  } catch {
+    fs.rmSync(holder.file, { force: true })
+    return undefined
+  }
+  if (!removeHoldersOnExit) {
+    removeHoldersOnExit = true
+    process.once("exit", () => {
+      for (const h of holders.values()) if (h !== undefined) fs.rmSync(h.file, { force: true })
+    })
+  }
+  return holder
+}
+
+const holderIn = (dir: string): Holder | undefined => {
+  if (!holders.has(dir)) holders.set(dir, makeHolder(dir))
+  return holders.get(dir)
+}
+
+/** Takes the lock if it is free. */
+const tryCreate = (dir: string, file: string): boolean => {
+  try {
+    const holder = holderIn(dir)
+    if (holder !== undefined) fs.linkSync(holder.file, file)
+    else fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host } satisfies LockOwner), { flag: "wx" })
     return true
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === "EEXIST") return false
     // The lock directory was removed since this process made it (a long watch session).
     if (code === "ENOENT") {
-      fs.mkdirSync(path.dirname(file), { recursive: true })
-      return tryCreate(file)
+      holders.delete(dir)
+      fs.mkdirSync(dir, { recursive: true })
+      return tryCreate(dir, file)
     }
     throw e
   }
@@ -73,14 +145,20 @@ const breakIfStale = (file: string): boolean => {
     const age = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0)
     if (age < 2_000) return false
   } else if (owner.host !== host || alive(owner.pid)) return false
-  if (owner?.child !== undefined) {
+  const child = owner?.children?.[path.basename(file)] ?? owner?.child
+  if (child !== undefined) {
     try {
-      process.kill(-owner.child, "SIGKILL")
+      process.kill(-child, "SIGKILL")
     } catch {
       // Already gone.
     }
   }
   fs.rmSync(file, { force: true })
+  // The dead process's holder goes with the last of its locks.
+  if (owner?.holder !== undefined) {
+    const holderFile = path.join(path.dirname(file), owner.holder)
+    if (fs.statSync(holderFile, { throwIfNoEntry: false })?.nlink === 1) fs.rmSync(holderFile, { force: true })
+  }
   return true
 }
 
@@ -97,14 +175,10 @@ export interface HeldLock {
 export const acquireLock = (dir: string, name: string, onWait: (holder: string) => Effect.Effect<void>) =>
   Effect.acquireRelease(
     Effect.gen(function*() {
-      if (!madeDirs.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true })
-        madeDirs.add(dir)
-      }
       const file = fileFor(dir, name)
       let announced = false
       for (;;) {
-        if (tryCreate(file) || (breakIfStale(file) && tryCreate(file))) break
+        if (tryCreate(dir, file) || (breakIfStale(file) && tryCreate(dir, file))) break
         if (!announced) {
           announced = true
           const owner = readOwner(file)
@@ -112,14 +186,28 @@ export const acquireLock = (dir: string, name: string, onWait: (holder: string) 
         }
         yield* Effect.sleep("50 millis")
       }
+      const holder = holders.get(dir)
+      const base = path.basename(file)
       const held: HeldLock = {
         file,
         setChild: (child) => {
-          const owner: LockOwner = child === undefined ? { pid: process.pid, host } : { pid: process.pid, host, child }
-          fs.writeFileSync(file, JSON.stringify(owner))
+          if (holder === undefined) {
+            fs.writeFileSync(file, JSON.stringify(child === undefined ? { pid: process.pid, host } : { pid: process.pid, host, child } satisfies LockOwner))
+            return
+          }
+          if (child === undefined) holder.children.delete(base)
+          else holder.children.set(base, child)
+          writeHolder(holder)
         }
       }
       return held
     }),
-    (held) => removeLock(held.file)
+    (held) =>
+      Effect.suspend(() => {
+        const holder = holders.get(dir)
+        const base = path.basename(held.file)
+        // A finished stage's process group must not be killed later in a stranger's name.
+        if (holder !== undefined && holder.children.delete(base)) writeHolder(holder)
+        return removeLock(held.file)
+      })
   )

@@ -77,6 +77,8 @@ describe("interruption", () => {
     const r = await next.exited
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(snapshot(rig.dir, ["cache", ".calls", "go"])).toEqual(expected)
+    // The dead run's lock was taken over and its holder removed; the new run's went when it exited.
+    expect(fs.readdirSync(rig.path("cache/locks"))).toEqual([])
   })
 })
 
@@ -101,6 +103,7 @@ describe("two runs in one workspace", () => {
     expect(Object.keys(lock.stages)).toEqual(["first", "last", "slow"])
     expect(rig.read("slow.txt")).toBe("line\nline\n")
     expect(fs.readdirSync(rig.path("cache/tmp"))).toEqual([])
+    expect(fs.readdirSync(rig.path("cache/locks"))).toEqual([])
     rig.cleanup()
   })
 })

@@ -1,0 +1,106 @@
+/**
+ * Stage locks: a second holder waits, a dead holder's lock is taken over (and the stage process
+ * group it left running is killed), and a run leaves nothing behind in the lock directory.
+ */
+import { spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Effect, Fiber } from "effect"
+import { afterEach, assert, beforeEach, describe, it } from "vitest"
+import { acquireLock } from "../../src/store/Locks.js"
+
+let dir: string
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-locks-"))
+})
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+const lockFiles = () => fs.readdirSync(dir).filter((f) => f.endsWith(".lock"))
+const holderFiles = () => fs.readdirSync(dir).filter((f) => f.startsWith("holder-"))
+
+/** A pid that belonged to a process which has exited. */
+const deadPid = (): number => Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout)
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe("acquireLock", () => {
+  it("holds a lock while its scope is open and waits, saying so, while another holds it", async () => {
+    const waited: Array<string> = []
+    const order: Array<string> = []
+    await Effect.runPromise(Effect.gen(function*() {
+      const first = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+        yield* acquireLock(dir, "stage:a", () => Effect.void)
+        order.push("first in")
+        yield* Effect.sleep("200 millis")
+        order.push("first out")
+      })))
+      yield* Effect.sleep("50 millis")
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* acquireLock(dir, "stage:a", (holder) => Effect.sync(() => waited.push(holder)))
+        order.push("second in")
+        // Two locks at once are two names for one holder file.
+        yield* acquireLock(dir, "stage:b", () => Effect.void)
+        assert.strictEqual(lockFiles().length, 2)
+        assert.strictEqual(holderFiles().length, 1)
+        assert.strictEqual(fs.statSync(path.join(dir, holderFiles()[0]!)).nlink, 3)
+      }))
+      yield* Fiber.join(first)
+    }))
+    assert.deepStrictEqual(order, ["first in", "first out", "second in"])
+    assert.deepStrictEqual(waited, [`pid ${process.pid}`])
+    assert.deepStrictEqual(lockFiles(), [])
+  })
+
+  it("takes over the lock of a dead process and kills the stage process group it left", async () => {
+    // A dead cairn's state: its holder names the stage's process group, and its lock links to it.
+    const orphan = spawn("sleep", ["30"], { detached: true, stdio: "ignore" })
+    const orphanExit = new Promise((r) => orphan.once("exit", r))
+    await new Promise((r) => orphan.once("spawn", r))
+    const pid = deadPid()
+    let lockName = ""
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const lock = yield* acquireLock(dir, "stage:a", () => Effect.void)
+      lockName = path.basename(lock.file)
+    })))
+    const holder = path.join(dir, `holder-${pid}-dead.json`)
+    fs.writeFileSync(holder, JSON.stringify({ pid, host: os.hostname(), holder: path.basename(holder), children: { [lockName]: orphan.pid } }))
+    fs.linkSync(holder, path.join(dir, lockName))
+
+    const waited: Array<string> = []
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const lock = yield* acquireLock(dir, "stage:a", (h) => Effect.sync(() => waited.push(h)))
+      assert.strictEqual(path.basename(lock.file), lockName)
+      const owner = JSON.parse(fs.readFileSync(lock.file, "utf8"))
+      assert.strictEqual(owner.pid, process.pid)
+    })))
+    assert.deepStrictEqual(waited, [])
+    await Promise.race([orphanExit, new Promise((r) => setTimeout(r, 5_000))])
+    const survived = alive(orphan.pid!)
+    if (survived) orphan.kill("SIGKILL")
+    assert.isFalse(survived, "the dead run's stage process group is still running")
+    // The dead process's holder went with its last lock.
+    assert.isFalse(fs.existsSync(holder))
+    assert.deepStrictEqual(lockFiles(), [])
+  })
+
+  it("records the running stage's process group, and forgets it once the stage is done", async () => {
+    let file = ""
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const lock = yield* acquireLock(dir, "stage:a", () => Effect.void)
+      file = lock.file
+      lock.setChild(4242)
+      assert.deepStrictEqual(JSON.parse(fs.readFileSync(lock.file, "utf8")).children, { [path.basename(lock.file)]: 4242 })
+    })))
+    const holder = path.join(dir, holderFiles()[0]!)
+    assert.isFalse(fs.existsSync(file))
+    assert.isUndefined(JSON.parse(fs.readFileSync(holder, "utf8")).children)
+  })
+})
