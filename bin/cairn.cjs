@@ -53,7 +53,40 @@ process.once("exit", () => {
   }
 })
 
-if (!answeredFromSnapshot()) startBundle()
+/**
+ * A command that runs stages starts them from a small launcher process
+ * (src/engine/internal/Launcher.ts). Started here, it boots while the bundle loads and the
+ * pipeline is read, instead of after, when the first stage is waiting for it; the bundle adopts it.
+ */
+const startLauncher = () => {
+  const args = process.argv.slice(2)
+  if (!args.some((a) => a === "run" || a === "watch" || a === "sweep")) return
+  if (args.some((a) => a === "--dry-run" || a === "--help" || a === "-h")) return
+  const script = path.join(binDir, "launcher.cjs")
+  if (!fs.existsSync(script)) return
+  // Its own environment stays lean: it makes no TLS connections (NODE_EXTRA_CA_CERTS costs tens
+  // of milliseconds at every Node start) and must not load what NODE_OPTIONS preloads.
+  const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, ...env } = process.env
+  try {
+    // A small young generation keeps its resident set, and so each fork, small.
+    const child = require("node:child_process").spawn(process.execPath, ["--max-semi-space-size=1", script], {
+      env,
+      detached: true,
+      stdio: ["ignore", "inherit", "inherit", "ipc"]
+    })
+    child.on("error", () => {})
+    child.unref()
+    if (child.channel) child.channel.unref()
+    globalThis.__cairnLauncher = child
+  } catch {
+    // The bundle starts one when a stage needs it.
+  }
+}
+
+if (!answeredFromSnapshot()) {
+  startLauncher()
+  startBundle()
+}
 
 function startBundle() {
   // The bundle's dynamic imports (stages load tfjs, arquero, vega lazily; TS pipelines load their

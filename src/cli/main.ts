@@ -2,6 +2,7 @@
  * The `cairn` command. Each subcommand lives in `commands/`; this file only assembles them and
  * hands the process to the Effect runtime, which turns SIGINT/SIGTERM into interruption (exit 130).
  */
+import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -63,7 +64,11 @@ const nodeServices = Layer.provideMerge(
 // Bundled, the worker sits beside this file; compiled but unbundled, under engine/internal.
 const bundledWorker = fileURLToPath(new URL("./stage-worker.js", import.meta.url))
 // Stage commands start from a small launcher process when the bundle ships one (see Launcher.ts).
-const launcher = bundledLauncher(fileURLToPath(new URL("./launcher.cjs", import.meta.url)))
+// bin/cairn.cjs may have started it already, while this bundle loaded.
+const launcher = bundledLauncher(
+  fileURLToPath(new URL("./launcher.cjs", import.meta.url)),
+  (globalThis as { __cairnLauncher?: ChildProcess }).__cairnLauncher
+)
 
 // make-style `-j4` is split into `-j 4`, which the flag parser understands.
 const argv = process.argv.slice(2).flatMap((a) => /^-j\d+$/.test(a) ? ["-j", a.slice(2)] : [a])

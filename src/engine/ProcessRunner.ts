@@ -88,22 +88,30 @@ const startHere = (spec: StartSpec, ipc: boolean, handlers: StartHandlers, onMes
  * The launcher process, started on first use. Its channel and handle are unref'd: it never keeps
  * the engine alive, and it exits when the engine does.
  */
-export const makeProcessLauncher = (script: string): LauncherShape => {
+export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): LauncherShape => {
   let launcher: ChildProcess | undefined
+  let spare = prestarted
   let nextId = 0
   const running = new Map<number, { handlers: StartHandlers; pid?: number }>()
 
-  const launcherProcess = (): ChildProcess => {
-    if (launcher !== undefined) return launcher
+  const spawnLauncher = (): ChildProcess => {
     // Its own environment stays lean: it makes no TLS connections (NODE_EXTRA_CA_CERTS costs tens
     // of milliseconds at every Node start) and must not load what NODE_OPTIONS preloads.
     const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, ...env } = process.env
     // A small young generation keeps its resident set, and so each fork, small.
-    const child = spawn(process.execPath, ["--max-semi-space-size=1", script], {
+    return spawn(process.execPath, ["--max-semi-space-size=1", script], {
       env,
       detached: true,
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
+  }
+
+  const launcherProcess = (): ChildProcess => {
+    if (launcher !== undefined) return launcher
+    // bin/cairn.cjs starts one early for commands that run stages (same script, same options).
+    const early = spare
+    spare = undefined
+    const child = early !== undefined && early.connected && early.exitCode === null ? early : spawnLauncher()
     child.on("message", (m: { t: string; id: number; pid?: number; fd?: 1 | 2; text?: string; message?: string; code?: number | null; signal?: NodeJS.Signals | null }) => {
       const run = running.get(m.id)
       if (run === undefined) return
@@ -147,7 +155,8 @@ export const makeProcessLauncher = (script: string): LauncherShape => {
 }
 
 /** The launcher script beside the bundled CLI, when there is one. */
-export const bundledLauncher = (script: string): LauncherShape | undefined => fs.existsSync(script) ? makeProcessLauncher(script) : undefined
+export const bundledLauncher = (script: string, prestarted?: ChildProcess): LauncherShape | undefined =>
+  fs.existsSync(script) ? makeProcessLauncher(script, prestarted) : undefined
 
 /** Time a stage gets to clean up after SIGTERM before the group is killed. */
 const KILL_GRACE_MS = 2_000

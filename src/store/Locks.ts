@@ -33,7 +33,10 @@ const host = os.hostname()
 /** This process's holder in one lock directory, and what it says. */
 interface Holder {
   readonly file: string
+  readonly fd: number
   readonly children: Map<string, number>
+  /** Bytes written so far: shorter contents are padded to it with spaces. */
+  size: number
 }
 
 /** Holders this process has written, by lock directory (`undefined`: hard links unsupported there). */
@@ -75,8 +78,17 @@ const ownerOf = (holder: Holder): LockOwner => ({
   ...(holder.children.size > 0 ? { children: Object.fromEntries(holder.children) } : {})
 })
 
-/** Rewrites the holder in place: every lock linked to it reads the new contents. */
-const writeHolder = (holder: Holder) => fs.writeFileSync(holder.file, JSON.stringify(ownerOf(holder)))
+/**
+ * Rewrites the holder in place: every lock linked to it reads the new contents. Overwritten, not
+ * truncated: ext4 flushes a file that is truncated and rewritten when it is closed, which would
+ * cost a disk write at every stage start. JSON readers ignore the trailing spaces.
+ */
+const writeHolder = (holder: Holder) => {
+  const text = Buffer.from(JSON.stringify(ownerOf(holder)))
+  const data = text.length >= holder.size ? text : Buffer.concat([text, Buffer.alloc(holder.size - text.length, 0x20)])
+  fs.writeSync(holder.fd, data, 0, data.length, 0)
+  holder.size = data.length
+}
 
 /** Removes holders of dead processes on this host that no lock links to any more. */
 const sweepHolders = (dir: string) => {
@@ -92,14 +104,16 @@ const sweepHolders = (dir: string) => {
 const makeHolder = (dir: string): Holder | undefined => {
   fs.mkdirSync(dir, { recursive: true })
   sweepHolders(dir)
-  const holder: Holder = { file: path.join(dir, `holder-${process.pid}-${crypto.randomBytes(6).toString("hex")}.json`), children: new Map() }
-  fs.writeFileSync(holder.file, JSON.stringify(ownerOf(holder)), { flag: "wx" })
+  const file = path.join(dir, `holder-${process.pid}-${crypto.randomBytes(6).toString("hex")}.json`)
+  const holder: Holder = { file, fd: fs.openSync(file, "wx"), children: new Map(), size: 0 }
+  writeHolder(holder)
   // Probe once: some filesystems (FAT, some network mounts) have no hard links.
   const probe = `${holder.file}.probe`
   try {
     fs.linkSync(holder.file, probe)
     fs.unlinkSync(probe)
   } catch {
+    fs.closeSync(holder.fd)
     fs.rmSync(holder.file, { force: true })
     return undefined
   }
@@ -129,6 +143,8 @@ const tryCreate = (dir: string, file: string): boolean => {
     if (code === "EEXIST") return false
     // The lock directory was removed since this process made it (a long watch session).
     if (code === "ENOENT") {
+      const gone = holders.get(dir)
+      if (gone !== undefined) fs.closeSync(gone.fd)
       holders.delete(dir)
       fs.mkdirSync(dir, { recursive: true })
       return tryCreate(dir, file)
