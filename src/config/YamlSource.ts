@@ -1,7 +1,15 @@
 /**
  * A parsed YAML file that remembers where every node came from, so that errors found later (a
  * cycle, a missing dep, a params key that does not exist) can still name the line.
+ *
+ * Two parsers: `yaml` keeps every node's position and its messages name line and column, but it
+ * builds a document model first, which for a pipeline of a few hundred stages costs a cold start
+ * several times what `js-yaml` takes to return the plain value. So the value comes from `js-yaml`
+ * (YAML 1.2 core schema, like `yaml`'s default), and `yaml` parses the file only when positions are
+ * asked for, to report an error; anything `js-yaml` refuses (aliases included, so that `yaml`'s
+ * alias bound applies) goes to `yaml` directly and fails or succeeds there.
  */
+import { CORE_SCHEMA, load } from "js-yaml"
 import * as YAML from "yaml"
 import { PipelineInvalid, type SourcePosition } from "../core/Errors.js"
 
@@ -18,7 +26,40 @@ export interface YamlSource {
  */
 const MAX_ALIAS_COUNT = 100
 
+/**
+ * Where a tag could start. The two parsers resolve explicit tags differently (`!!float 1`), so a
+ * document that may have one goes to the careful parser; a `!` inside a command only costs time.
+ */
+const MAYBE_TAG = /(^|[\s,[{])!/
+
+/** The plain value of a simple document, or undefined when the careful parser must decide. */
+const quickValue = (text: string): unknown => {
+  if (MAYBE_TAG.test(text)) return undefined
+  try {
+    // Aliases are refused here: their expansion is bounded by the careful parser.
+    return load(text, { schema: CORE_SCHEMA, maxAliases: 0 })
+  } catch {
+    return undefined
+  }
+}
+
 export const parseYaml = (file: string, text: string): YamlSource | PipelineInvalid => {
+  const value = quickValue(text)
+  // An empty document is null for `yaml`, undefined for `js-yaml`: the careful parser says which.
+  if (value === undefined) return parseCarefully(file, text)
+  let careful: YamlSource | PipelineInvalid | undefined
+  return {
+    file,
+    value,
+    locate: (path, options) => {
+      careful ??= parseCarefully(file, text)
+      return careful instanceof PipelineInvalid ? undefined : careful.locate(path, options)
+    }
+  }
+}
+
+/** Parses with positions for every node. */
+export const parseCarefully = (file: string, text: string): YamlSource | PipelineInvalid => {
   const lineCounter = new YAML.LineCounter()
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false })
   const pos = (offset: number): SourcePosition => {

@@ -205,7 +205,9 @@ describe("a killed training stage", () => {
         return key === undefined ? undefined : path.join(root, key, "checkpoints", "latest")
       }
       await waitFor(() => latest() !== undefined && fs.existsSync(latest()!), 30_000, "a checkpoint")
-      const workers = execFileSync("ps", ["-o", "pid=", "--ppid", String(first.child.pid)], { encoding: "utf8" }).trim().split(/\s+/).map(Number)
+      // The stage worker, among cairn's children (the command launcher is one too).
+      const workers = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(first.child.pid)], { encoding: "utf8" })
+        .trim().split("\n").filter((l) => l.includes("stage-worker")).map((l) => Number(l.trim().split(/\s+/)[0]))
       expect(workers.length).toBe(1)
       process.kill(workers[0]!, "SIGKILL")
       const killed = await first.exited
