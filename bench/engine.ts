@@ -97,22 +97,27 @@ interface ToolResult {
   readonly changed: number
 }
 
+/**
+ * Workspaces are removed after every tool has run, not after each: on ext4 a file created soon
+ * after many deletions in the same block group costs more (without a journal the allocator skips
+ * inodes freed in the last seconds), so removing one tool's workspace would slow the next tool's
+ * cold run.
+ */
+const workspaces: Array<string> = []
+
 const measure = (name: string, setup: (dir: string) => void, cmd: string, args: ReadonlyArray<string>): ToolResult => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cairn-bench-${name}-`))
-  try {
-    setup(dir)
-    const cold = time(cmd, args, dir)
-    // Outputs written within the last second are re-hashed on the next run (racy-stat guard);
-    // a real no-op happens later than that, so the measurement does too.
-    spawnSync("sleep", ["1.1"])
-    time(cmd, args, dir) // warm the page cache and let each tool settle its state files
-    const noopRuns = Array.from({ length: NOOP_RUNS }, () => time(cmd, args, dir))
-    changeOneInput(dir)
-    const changed = time(cmd, args, dir)
-    return { cold, noop: median(noopRuns), noopRuns, changed }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
+  workspaces.push(dir)
+  setup(dir)
+  const cold = time(cmd, args, dir)
+  // Outputs written within the last second are re-hashed on the next run (racy-stat guard);
+  // a real no-op happens later than that, so the measurement does too.
+  spawnSync("sleep", ["1.1"])
+  time(cmd, args, dir) // warm the page cache and let each tool settle its state files
+  const noopRuns = Array.from({ length: NOOP_RUNS }, () => time(cmd, args, dir))
+  changeOneInput(dir)
+  const changed = time(cmd, args, dir)
+  return { cold, noop: median(noopRuns), noopRuns, changed }
 }
 
 /**
@@ -125,9 +130,13 @@ const hasSnakemake = () => spawnSync("snakemake", ["--version"], { encoding: "ut
 
 export const benchEngine = () => {
   const results: Record<string, ToolResult> = {}
-  results.make = measure("make", setupMake, "make", ["-s", `-j${jobs}`])
-  results.cairn = measure("cairn", setupCairn, process.execPath, [cairn, "run", `-j${jobs}`])
-  if (hasSnakemake()) results.snakemake = measure("snakemake", setupSnakemake, "snakemake", ["--cores", String(jobs), "--quiet"])
+  try {
+    results.make = measure("make", setupMake, "make", ["-s", `-j${jobs}`])
+    results.cairn = measure("cairn", setupCairn, process.execPath, [cairn, "run", `-j${jobs}`])
+    if (hasSnakemake()) results.snakemake = measure("snakemake", setupSnakemake, "snakemake", ["--cores", String(jobs), "--quiet"])
+  } finally {
+    for (const dir of workspaces.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+  }
   return results
 }
 

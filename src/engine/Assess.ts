@@ -50,10 +50,21 @@ export const assessStage = (
   env: Readonly<Record<string, string | undefined>>
 ) =>
   Effect.gen(function*() {
-    const store = yield* ArtifactStore
     const deps = yield* hashDeps(stage, workspace)
     const preImage = makePreImage(stage, deps, env)
-    const key = keyOf(preImage)
+    return yield* judgeKey(stage, workspace, lock, keyOf(preImage), preImage)
+  })
+
+/** The checklist's second half, for a key already computed: compare with the lock file and the store. */
+export const judgeKey = (
+  stage: StageNode,
+  workspace: string,
+  lock: LockEntry | undefined,
+  key: StageKey,
+  preImage: PreImage
+) =>
+  Effect.gen(function*() {
+    const store = yield* ArtifactStore
     if (stage.outs.length + stage.metrics.length === 0) return { state: "uncached", key, preImage } satisfies Assessment
     if (lock !== undefined && lock.key === key) {
       const actual = yield* hashOuts(stage, workspace)

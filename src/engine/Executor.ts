@@ -26,7 +26,7 @@ import { Reporter } from "../report/Reporter.js"
 import { ArtifactStore, type OutEntry, type RunRecord } from "../store/ArtifactStore.js"
 import { acquireLock, type HeldLock } from "../store/Locks.js"
 import { type LockEntry, readLockFile, updateLockFile } from "../store/LockFile.js"
-import { assessStage, hashDeps } from "./Assess.js"
+import { assessStage, hashDeps, judgeKey } from "./Assess.js"
 import { runProcess } from "./ProcessRunner.js"
 
 export interface RunOptions {
@@ -275,23 +275,24 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         }
         // 2-3. hash inputs, fresh? A fresh stage needs no lock: nothing will be written, and a
         // lock file per stage would dominate a no-op run.
-        if (!options.force) {
-          const quick = yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
-          if (quick.state === "fresh") {
-            statuses.set(name, "fresh")
-            keys.set(name, quick.key)
-            if (lockData.stages[name]?.key !== quick.key) {
-              lockUpdates.set(name, { key: quick.key, deps: quick.preImage.deps, params: quick.preImage.params, outs: quick.outs })
-            }
-            yield* reporter.emit({ _tag: "Fresh", stage: name, key: quick.key })
-            return true
+        const quick = options.force ? undefined : yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
+        if (quick?.state === "fresh") {
+          statuses.set(name, "fresh")
+          keys.set(name, quick.key)
+          if (lockData.stages[name]?.key !== quick.key) {
+            lockUpdates.set(name, { key: quick.key, deps: quick.preImage.deps, params: quick.preImage.params, outs: quick.outs })
           }
+          yield* reporter.emit({ _tag: "Fresh", stage: name, key: quick.key })
+          return true
         }
         return yield* Effect.scoped(Effect.gen(function*() {
           const lock = yield* acquireLock(options.locksDir, `stage:${graph.workspace}:${name}`, (holder) =>
             reporter.emit({ _tag: "Waiting", stage: name, holder }))
-          // 2-4 again under the lock: another run may have brought the stage up to date meanwhile.
-          const a = yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
+          // 3-4 again under the lock: another run may have brought the stage up to date meanwhile.
+          // The key stands: an input that changes from here on is caught after the run (step 6).
+          const a = quick !== undefined
+            ? yield* judgeKey(stage, graph.workspace, lockData.stages[name], quick.key, quick.preImage)
+            : yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
           keys.set(name, a.key)
           const lockEntry = (outs: Readonly<Record<string, string>>): LockEntry => ({
             key: a.key,
@@ -391,6 +392,9 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           const run = options.abandon === undefined ? yield* exec : yield* Effect.raceFirst(exec, Effect.as(options.abandon(name), undefined))
           return { t0, run }
         }))
+        // The freed job's next stage is resumed by a scheduled task: let it start its command
+        // before this fiber spends milliseconds hashing and copying outputs.
+        yield* Effect.yieldNow
         if (run === undefined) return false
         const fail = (why: string, tail: ReadonlyArray<string>) =>
           Effect.gen(function*() {

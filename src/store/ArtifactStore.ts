@@ -301,6 +301,8 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     })
 
   const readRecordSync = (file: string): RunRecord | undefined => {
+    // Most lookups miss (every stage of a first run); a miss should not cost an exception.
+    if (!fs.existsSync(file)) return undefined
     try {
       return JSON.parse(fs.readFileSync(file, "utf8")) as RunRecord
     } catch {
