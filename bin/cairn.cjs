@@ -10,6 +10,13 @@ const path = require("node:path")
 const vm = require("node:vm")
 const Module = require("node:module")
 
+// V8 compiles a function with its optimizing compiler once it has run a budget of bytecode. The
+// engine's per-stage code runs a few hundred times in a run, and optimizing it cost more (on
+// V8's background threads) than it saved: a larger budget leaves it to the baseline compiler,
+// while loops that really are hot (a built-in stage's data processing) still get optimized.
+// Set before any of the bundle is compiled, so its code cache is made under the same flags.
+require("node:v8").setFlagsFromString("--interrupt-budget=1048576")
+
 const binDir = path.join(__dirname, "..", "dist", "bin")
 const bundle = path.join(binDir, "cairn.cjs")
 
@@ -68,8 +75,9 @@ const startLauncher = () => {
   // of milliseconds at every Node start) and must not load what NODE_OPTIONS preloads.
   const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, ...env } = process.env
   try {
-    // A small young generation keeps its resident set, and so each fork, small.
-    const child = require("node:child_process").spawn(process.execPath, ["--max-semi-space-size=1", script], {
+    // The same options as ProcessRunner's spawnLauncher: a small young generation keeps its
+    // resident set, and so each fork, small; a larger optimization budget as for this process.
+    const child = require("node:child_process").spawn(process.execPath, ["--max-semi-space-size=1", "--interrupt-budget=1048576", script], {
       env,
       detached: true,
       stdio: ["ignore", "inherit", "inherit", "ipc"]

@@ -98,8 +98,9 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
     // Its own environment stays lean: it makes no TLS connections (NODE_EXTRA_CA_CERTS costs tens
     // of milliseconds at every Node start) and must not load what NODE_OPTIONS preloads.
     const { NODE_OPTIONS: _o, NODE_EXTRA_CA_CERTS: _c, ...env } = process.env
-    // A small young generation keeps its resident set, and so each fork, small.
-    return spawn(process.execPath, ["--max-semi-space-size=1", script], {
+    // A small young generation keeps its resident set, and so each fork, small. Its code runs once
+    // per stage: optimizing it costs more than it saves (see bin/cairn.cjs).
+    return spawn(process.execPath, ["--max-semi-space-size=1", "--interrupt-budget=1048576", script], {
       env,
       detached: true,
       stdio: ["ignore", "inherit", "inherit", "ipc"]
