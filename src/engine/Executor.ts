@@ -111,7 +111,7 @@ export const parseMetricLine = (line: string): Omit<Extract<RunEvent, { _tag: "P
 }
 
 /** Runs the stage's command or built-in, streaming its output as events. */
-const execute = (graph: Graph, stage: StageNode, lock: HeldLock) =>
+const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readonly<NodeJS.ProcessEnv>) =>
   Effect.gen(function*() {
     const reporter = yield* Reporter
     const lines: Array<string> = []
@@ -126,7 +126,7 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock) =>
     }
     const flush = Effect.suspend(() => Effect.forEach(pending.splice(0), reporter.emit, { discard: true }))
     const paramEnv = Object.fromEntries(Object.entries(stage.params).map(([k, v]) => [paramEnvName(k), renderValue(v)]))
-    const env = { ...process.env, ...paramEnv, CAIRN_STAGE: stage.name, CAIRN_WORKSPACE: graph.workspace }
+    const env = { ...baseEnv, ...paramEnv, CAIRN_STAGE: stage.name, CAIRN_WORKSPACE: graph.workspace }
     let backend: string | undefined
     const result = yield* Effect.gen(function*() {
       if (stage.kind === "cmd") {
@@ -243,7 +243,8 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     const stopping = yield* Ref.make(false)
     const done = new Map<string, Deferred.Deferred<boolean>>()
     for (const name of order) done.set(name, yield* Deferred.make<boolean>())
-    const env = process.env
+    // Copied once: every read of process.env goes through the runtime, one variable at a time.
+    const env = { ...process.env }
 
     yield* reporter.emit({ _tag: "Planned", stages: order, jobs: options.jobs })
 
@@ -380,7 +381,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           }
           for (const m of stage.metrics) fs.mkdirSync(path.dirname(path.join(graph.workspace, m)), { recursive: true })
           yield* reporter.emit({ _tag: "Started", stage: name, key, reason })
-          const exec = execute(graph, stage, lock).pipe(
+          const exec = execute(graph, stage, lock, env).pipe(
             Effect.onInterrupt(() =>
               removeOuts(graph, stage).pipe(
                 Effect.andThen(Effect.sync(() => statuses.set(name, "interrupted"))),
