@@ -10,13 +10,6 @@ const path = require("node:path")
 const vm = require("node:vm")
 const Module = require("node:module")
 
-// V8 compiles a function with its optimizing compiler once it has run a budget of bytecode. The
-// engine's per-stage code runs a few hundred times in a run, and optimizing it cost more (on
-// V8's background threads) than it saved: a larger budget leaves it to the baseline compiler,
-// while loops that really are hot (a built-in stage's data processing) still get optimized.
-// Set before any of the bundle is compiled, so its code cache is made under the same flags.
-require("node:v8").setFlagsFromString("--interrupt-budget=1048576")
-
 const binDir = path.join(__dirname, "..", "dist", "bin")
 const bundle = path.join(binDir, "cairn.cjs")
 
@@ -97,6 +90,13 @@ if (!answeredFromSnapshot()) {
 }
 
 function startBundle() {
+  // V8 compiles a function with its optimizing compiler once it has run a budget of bytecode. The
+  // engine's per-stage code runs a few hundred times in a run, and optimizing it cost more (on
+  // V8's background threads) than it saved: a larger budget leaves it to the baseline compiler,
+  // while loops that really are hot (a built-in stage's data processing) still get optimized.
+  // Set before any of the bundle is compiled, so its code cache is made under the same flags.
+  require("node:v8").setFlagsFromString("--interrupt-budget=1048576")
+
   // The bundle's dynamic imports (stages load tfjs, arquero, vega lazily; TS pipelines load their
   // compiled module) go through this module's import(): V8 drops a cached script's own dynamic
   // import callback. Specifiers resolve as from the bundle.
