@@ -133,6 +133,8 @@ const measureAll = (tools: ReadonlyArray<Tool>): Record<string, ToolResult> => {
   for (let round = 0; round < COLD_RUNS; round++) {
     for (const tool of tools) {
       const dir = freshWorkspace(tool)
+      // Each cold run starts with nothing left to write back from the runs before it.
+      spawnSync("sync")
       cold.get(tool.name)!.push(time(tool.cmd, tool.args, dir))
       last.set(tool.name, dir)
     }
@@ -142,6 +144,7 @@ const measureAll = (tools: ReadonlyArray<Tool>): Record<string, ToolResult> => {
     const dir = last.get(tool.name)!
     // Outputs written within the last second are re-hashed on the next run (racy-stat guard);
     // a real no-op happens later than that, so the measurement does too.
+    spawnSync("sync")
     spawnSync("sleep", ["1.1"])
     time(tool.cmd, tool.args, dir) // warm the page cache and let each tool settle its state files
     const noopRuns = Array.from({ length: NOOP_RUNS }, () => time(tool.cmd, tool.args, dir))
