@@ -45,4 +45,8 @@ const main = () => {
   }
 }
 
-main()
+try {
+  main()
+} catch (e) {
+  process.stderr.write(`warm-code-cache: ${(e as Error).message}\n`)
+}
