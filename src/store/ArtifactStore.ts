@@ -139,6 +139,8 @@ export const makeStore = (root: string): ArtifactStoreShape => {
 
   /** Marks an existing object as recently used, so a concurrent gc's grace period covers it. */
   const touch = (p: string): boolean => {
+    // Most objects a run saves are new; a missing one should not cost an exception.
+    if (!fs.existsSync(p)) return false
     try {
       const now = new Date()
       fs.utimesSync(p, now, now)
