@@ -139,7 +139,8 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
           cwd: graph.workspace,
           env,
           onLine,
-          onSpawn: (pid) => lock.setChild(pid)
+          onSpawn: (pid) => lock.setChild(pid),
+          ...(lock.groupLog !== undefined ? { groupLog: lock.groupLog } : {})
         })
       }
       const builtin = stage.builtin!
@@ -154,6 +155,7 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
           cwd: graph.workspace,
           env,
           onLine,
+          ...(lock.groupLog !== undefined ? { groupLog: lock.groupLog } : {}),
           onSpawn: (pid, child) => {
             lock.setChild(pid)
             // Stages with an IPC channel start in this process, so their ChildProcess is at hand.

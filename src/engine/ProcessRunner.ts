@@ -28,6 +28,23 @@ export interface ProcessSpec {
   readonly onLine: (line: string) => void
   readonly onMessage?: (message: unknown) => void
   readonly onSpawn?: (pid: number, child: ChildProcess | undefined) => void
+  /** Where to log the new process group at once, before anyone is told of it (HeldLock.groupLog). */
+  readonly groupLog?: GroupLog
+}
+
+export interface GroupLog {
+  readonly file: string
+  readonly name: string
+}
+
+/** Appends `<name> <pgid>`; a failure only loses the record (the engine records the group too). */
+const logGroup = (log: GroupLog | undefined, pid: number | undefined) => {
+  if (log === undefined || pid === undefined) return
+  try {
+    fs.appendFileSync(log.file, `${log.name} ${pid}\n`)
+  } catch {
+    // Recorded by the engine once it hears of the pid.
+  }
 }
 
 export interface ProcessResult {
@@ -48,6 +65,7 @@ interface StartSpec {
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly env: NodeJS.ProcessEnv
+  readonly groupLog?: GroupLog
 }
 
 export interface LauncherShape {
@@ -70,6 +88,7 @@ const startHere = (spec: StartSpec, ipc: boolean, handlers: StartHandlers, onMes
     handlers.failed((e as Error).message)
     return
   }
+  logGroup(spec.groupLog, child.pid)
   let failed = false
   child.stdout!.on("data", (chunk: Buffer) => handlers.output(1, chunk.toString("utf8")))
   child.stderr!.on("data", (chunk: Buffer) => handlers.output(2, chunk.toString("utf8")))
@@ -150,7 +169,7 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
     start: (spec, handlers) => {
       const id = nextId++
       running.set(id, { handlers })
-      launcherProcess().send({ t: "spawn", id, file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env })
+      launcherProcess().send({ t: "spawn", id, file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, groupLog: spec.groupLog })
     }
   }
 }
@@ -216,9 +235,10 @@ export const runProcess = (spec: ProcessSpec): Effect.Effect<ProcessResult, Stor
           resume(Effect.succeed({ exitCode: code, signal }))
         }
       }
+      const groupLog = spec.groupLog !== undefined ? { groupLog: spec.groupLog } : {}
       const start: StartSpec = spec.shell
-        ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env }
-        : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env }
+        ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env, ...groupLog }
+        : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, ...groupLog }
       if (spec.ipc === true) startHere(start, true, handlers, spec.onMessage)
       else launcher.start(start, handlers)
       return Effect.callback<void>((done) => {

@@ -10,6 +10,11 @@
  * makes every later file creation (the stages' own outputs included) scan past the recently freed
  * inodes, which cost more than the stages' bookkeeping itself. Where hard links are not supported
  * a lock is a file of its own, created with O_EXCL.
+ *
+ * Beside the holder, an append-only log (`holder-….groups`) gets `<lock> <pgid>` from whoever
+ * starts a stage's process, the moment it has the pid: the launcher process writes it before it
+ * tells this one, so a run killed in between still leaves the group findable. `<lock> -` marks
+ * the stage finished.
  */
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -78,6 +83,25 @@ const ownerOf = (holder: Holder): LockOwner => ({
   ...(holder.children.size > 0 ? { children: Object.fromEntries(holder.children) } : {})
 })
 
+/** The append-only log of stage process groups beside a holder (see HeldLock.groupLog). */
+const groupLogOf = (holderFile: string) => holderFile.replace(/\.json$/, ".groups")
+
+/** The process group last logged for a lock, or undefined when its stage has finished. */
+const loggedGroup = (holderFile: string, lockName: string): number | undefined => {
+  let text: string
+  try {
+    text = fs.readFileSync(groupLogOf(holderFile), "utf8")
+  } catch {
+    return undefined
+  }
+  let group: number | undefined
+  for (const line of text.split("\n")) {
+    const [name, value] = line.split(" ")
+    if (name === lockName) group = value === "-" ? undefined : Number(value)
+  }
+  return group
+}
+
 /**
  * Rewrites the holder in place: every lock linked to it reads the new contents. Overwritten, not
  * truncated: ext4 flushes a file that is truncated and rewritten when it is closed, which would
@@ -90,14 +114,19 @@ const writeHolder = (holder: Holder) => {
   holder.size = data.length
 }
 
+const removeHolderFiles = (holderFile: string) => {
+  fs.rmSync(holderFile, { force: true })
+  fs.rmSync(groupLogOf(holderFile), { force: true })
+}
+
 /** Removes holders of dead processes on this host that no lock links to any more. */
 const sweepHolders = (dir: string) => {
   for (const name of fs.readdirSync(dir)) {
-    if (!name.startsWith("holder-")) continue
+    if (!name.startsWith("holder-") || !name.endsWith(".json")) continue
     const file = path.join(dir, name)
     const owner = readOwner(file)
     if (owner === undefined || owner.host !== host || alive(owner.pid)) continue
-    if (fs.statSync(file, { throwIfNoEntry: false })?.nlink === 1) fs.rmSync(file, { force: true })
+    if (fs.statSync(file, { throwIfNoEntry: false })?.nlink === 1) removeHolderFiles(file)
   }
 }
 
@@ -120,7 +149,7 @@ const makeHolder = (dir: string): Holder | undefined => {
   if (!removeHoldersOnExit) {
     removeHoldersOnExit = true
     process.once("exit", () => {
-      for (const h of holders.values()) if (h !== undefined) fs.rmSync(h.file, { force: true })
+      for (const h of holders.values()) if (h !== undefined) removeHolderFiles(h.file)
     })
   }
   return holder
@@ -161,7 +190,9 @@ const breakIfStale = (file: string): boolean => {
     const age = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0)
     if (age < 2_000) return false
   } else if (owner.host !== host || alive(owner.pid)) return false
-  const child = owner?.children?.[path.basename(file)] ?? owner?.child
+  const holderFile = owner?.holder !== undefined ? path.join(path.dirname(file), owner.holder) : undefined
+  const child = owner?.children?.[path.basename(file)] ??
+    (holderFile !== undefined ? loggedGroup(holderFile, path.basename(file)) : undefined) ?? owner?.child
   if (child !== undefined) {
     try {
       process.kill(-child, "SIGKILL")
@@ -171,10 +202,7 @@ const breakIfStale = (file: string): boolean => {
   }
   fs.rmSync(file, { force: true })
   // The dead process's holder goes with the last of its locks.
-  if (owner?.holder !== undefined) {
-    const holderFile = path.join(path.dirname(file), owner.holder)
-    if (fs.statSync(holderFile, { throwIfNoEntry: false })?.nlink === 1) fs.rmSync(holderFile, { force: true })
-  }
+  if (holderFile !== undefined && fs.statSync(holderFile, { throwIfNoEntry: false })?.nlink === 1) removeHolderFiles(holderFile)
   return true
 }
 
@@ -182,6 +210,11 @@ export interface HeldLock {
   readonly file: string
   /** Records the process group of the stage command, for stale-lock recovery. */
   readonly setChild: (pgid: number | undefined) => void
+  /**
+   * Where whoever starts the stage's process appends `<name> <pgid>` the moment it has the pid,
+   * before this process hears of it: a run killed in between still leaves the group findable.
+   */
+  readonly groupLog?: { readonly file: string; readonly name: string }
 }
 
 /**
@@ -206,6 +239,7 @@ export const acquireLock = (dir: string, name: string, onWait: (holder: string) 
       const base = path.basename(file)
       const held: HeldLock = {
         file,
+        ...(holder !== undefined ? { groupLog: { file: groupLogOf(holder.file), name: base } } : {}),
         setChild: (child) => {
           if (holder === undefined) {
             fs.writeFileSync(file, JSON.stringify(child === undefined ? { pid: process.pid, host } : { pid: process.pid, host, child } satisfies LockOwner))
@@ -223,7 +257,10 @@ export const acquireLock = (dir: string, name: string, onWait: (holder: string) 
         const holder = holders.get(dir)
         const base = path.basename(held.file)
         // A finished stage's process group must not be killed later in a stranger's name.
-        if (holder !== undefined && holder.children.delete(base)) writeHolder(holder)
+        if (holder !== undefined && holder.children.delete(base)) {
+          writeHolder(holder)
+          fs.appendFileSync(groupLogOf(holder.file), `${base} -\n`)
+        }
         return removeLock(held.file)
       })
   )

@@ -17,7 +17,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 const lockFiles = () => fs.readdirSync(dir).filter((f) => f.endsWith(".lock"))
-const holderFiles = () => fs.readdirSync(dir).filter((f) => f.startsWith("holder-"))
+const holderFiles = () => fs.readdirSync(dir).filter((f) => f.startsWith("holder-") && f.endsWith(".json"))
 
 /** A pid that belonged to a process which has exited. */
 const deadPid = (): number => Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout)
@@ -89,6 +89,34 @@ describe("acquireLock", () => {
     // The dead process's holder went with its last lock.
     assert.isFalse(fs.existsSync(holder))
     assert.deepStrictEqual(lockFiles(), [])
+  })
+
+  it("finds the process group a launcher logged for a dead process before that process heard of it", async () => {
+    const orphan = spawn("sleep", ["30"], { detached: true, stdio: "ignore" })
+    const orphanExit = new Promise((r) => orphan.once("exit", r))
+    await new Promise((r) => orphan.once("spawn", r))
+    const pid = deadPid()
+    let lockName = ""
+    let groupLog = ""
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const lock = yield* acquireLock(dir, "stage:b", () => Effect.void)
+      lockName = path.basename(lock.file)
+      groupLog = lock.groupLog!.file
+      assert.strictEqual(lock.groupLog!.name, lockName)
+    })))
+    // The dead run's holder names no group; its log does (a later stage with the same lock finished).
+    const holder = path.join(dir, `holder-${pid}-dead.json`)
+    fs.writeFileSync(holder, JSON.stringify({ pid, host: os.hostname(), holder: path.basename(holder) }))
+    fs.writeFileSync(holder.replace(/\.json$/, ".groups"), `${lockName} 1\n${lockName} -\n${lockName} ${orphan.pid}\n`)
+    fs.linkSync(holder, path.join(dir, lockName))
+    assert.strictEqual(path.dirname(groupLog), dir)
+
+    await Effect.runPromise(Effect.scoped(acquireLock(dir, "stage:b", () => Effect.void)))
+    await Promise.race([orphanExit, new Promise((r) => setTimeout(r, 5_000))])
+    const survived = alive(orphan.pid!)
+    if (survived) orphan.kill("SIGKILL")
+    assert.isFalse(survived, "the logged process group is still running")
+    assert.isFalse(fs.existsSync(holder.replace(/\.json$/, ".groups")))
   })
 
   it("records the running stage's process group, and forgets it once the stage is done", async () => {

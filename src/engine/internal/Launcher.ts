@@ -7,13 +7,14 @@
  * the engine's loop never waits for one. Stages still lead their own process groups, which the
  * engine signals directly by pid.
  *
- * Protocol (Node IPC): the engine sends `{ t: "spawn", id, file, args, cwd, env }`; this process
+ * Protocol (Node IPC): the engine sends `{ t: "spawn", id, file, args, cwd, env, groupLog? }`; this process
  * answers `spawned {id, pid}` or `error {id, message}`, then `data {id, fd, text}` for output and
  * `exit {id, code, signal}` once the stage's process has exited and its output is drained.
  * When the engine goes away (even by SIGKILL) the channel closes and this process exits, leaving
  * running stages alone, as they would be had the engine started them itself.
  */
 import { spawn } from "node:child_process"
+import { appendFileSync } from "node:fs"
 import { StringDecoder } from "node:string_decoder"
 
 interface SpawnRequest {
@@ -23,6 +24,8 @@ interface SpawnRequest {
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly env: NodeJS.ProcessEnv
+  /** Where to log the stage's process group before reporting it (the engine's HeldLock.groupLog). */
+  readonly groupLog?: { readonly file: string; readonly name: string }
 }
 
 const send = (message: unknown) => {
@@ -31,6 +34,15 @@ const send = (message: unknown) => {
 
 const start = (req: SpawnRequest) => {
   const child = spawn(req.file, [...req.args], { cwd: req.cwd, env: req.env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+  // Logged before anything else happens here: if the engine is killed before it hears of the pid,
+  // this still runs, and its next run can stop the group.
+  if (req.groupLog !== undefined && child.pid !== undefined) {
+    try {
+      appendFileSync(req.groupLog.file, `${req.groupLog.name} ${child.pid}\n`)
+    } catch {
+      // The engine records the group too, once it hears of the pid.
+    }
+  }
   let failed = false
   child.on("error", (e) => {
     failed = true
