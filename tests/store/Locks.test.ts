@@ -31,6 +31,20 @@ const alive = (pid: number) => {
   }
 }
 
+/** A process group a dead run left running; `gone()` says whether it was stopped within 5 s. */
+const startOrphan = async () => {
+  const orphan = spawn("sleep", ["30"], { detached: true, stdio: "ignore" })
+  const exited = new Promise((r) => orphan.once("exit", r))
+  await new Promise((r) => orphan.once("spawn", r))
+  const gone = async () => {
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
+    const survived = alive(orphan.pid!)
+    if (survived) orphan.kill("SIGKILL")
+    return !survived
+  }
+  return { pid: orphan.pid!, gone }
+}
+
 describe("acquireLock", () => {
   it("holds a lock while its scope is open and waits, saying so, while another holds it", async () => {
     const waited: Array<string> = []
@@ -61,9 +75,7 @@ describe("acquireLock", () => {
 
   it("takes over the lock of a dead process and kills the stage process group it left", async () => {
     // A dead cairn's state: its holder names the stage's process group, and its lock links to it.
-    const orphan = spawn("sleep", ["30"], { detached: true, stdio: "ignore" })
-    const orphanExit = new Promise((r) => orphan.once("exit", r))
-    await new Promise((r) => orphan.once("spawn", r))
+    const orphan = await startOrphan()
     const pid = deadPid()
     let lockName = ""
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
@@ -82,19 +94,14 @@ describe("acquireLock", () => {
       assert.strictEqual(owner.pid, process.pid)
     })))
     assert.deepStrictEqual(waited, [])
-    await Promise.race([orphanExit, new Promise((r) => setTimeout(r, 5_000))])
-    const survived = alive(orphan.pid!)
-    if (survived) orphan.kill("SIGKILL")
-    assert.isFalse(survived, "the dead run's stage process group is still running")
+    assert.isTrue(await orphan.gone(), "the dead run's stage process group is still running")
     // The dead process's holder went with its last lock.
     assert.isFalse(fs.existsSync(holder))
     assert.deepStrictEqual(lockFiles(), [])
   })
 
   it("finds the process group a launcher logged for a dead process before that process heard of it", async () => {
-    const orphan = spawn("sleep", ["30"], { detached: true, stdio: "ignore" })
-    const orphanExit = new Promise((r) => orphan.once("exit", r))
-    await new Promise((r) => orphan.once("spawn", r))
+    const orphan = await startOrphan()
     const pid = deadPid()
     let lockName = ""
     let groupLog = ""
@@ -112,10 +119,7 @@ describe("acquireLock", () => {
     assert.strictEqual(path.dirname(groupLog), dir)
 
     await Effect.runPromise(Effect.scoped(acquireLock(dir, "stage:b", () => Effect.void)))
-    await Promise.race([orphanExit, new Promise((r) => setTimeout(r, 5_000))])
-    const survived = alive(orphan.pid!)
-    if (survived) orphan.kill("SIGKILL")
-    assert.isFalse(survived, "the logged process group is still running")
+    assert.isTrue(await orphan.gone(), "the logged process group is still running")
     assert.isFalse(fs.existsSync(holder.replace(/\.json$/, ".groups")))
   })
 
