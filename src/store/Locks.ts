@@ -4,8 +4,8 @@
  * never fails. A lock whose owner died (kill -9) is taken over, after killing any stage process
  * group the dead owner left running, so an orphan cannot write over a new run.
  *
- * Each process writes one holder file (its pid and host, and the process group of each stage it
- * is running), and a lock is a hard link to it made with link(2), which fails if the name exists.
+ * Each process writes one holder file (its pid and host), and a lock is a hard link to it made
+ * with link(2), which fails if the name exists.
  * Creating and deleting a file per stage would allocate and free an inode each time; on ext4 that
  * makes every later file creation (the stages' own outputs included) scan past the recently freed
  * inodes, which cost more than the stages' bookkeeping itself. Where hard links are not supported
@@ -14,7 +14,7 @@
  * Beside the holder, an append-only log (`holder-….groups`) gets `<lock> <pgid>` from whoever
  * starts a stage's process, the moment it has the pid: the launcher process writes it before it
  * tells this one, so a run killed in between still leaves the group findable. `<lock> -` marks
- * the stage finished.
+ * the stage finished. The holder itself never changes after it is written.
  */
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -27,21 +27,15 @@ interface LockOwner {
   readonly host: string
   /** The holder file's name in the lock directory (absent in a lock file of its own). */
   readonly holder?: string
-  /** Process group of the stage command, by lock file name. */
-  readonly children?: Readonly<Record<string, number>>
   /** Process group of the stage command, in a lock file of its own. */
   readonly child?: number
 }
 
 const host = os.hostname()
 
-/** This process's holder in one lock directory, and what it says. */
+/** This process's holder in one lock directory. */
 interface Holder {
   readonly file: string
-  readonly fd: number
-  readonly children: Map<string, number>
-  /** Bytes written so far: shorter contents are padded to it with spaces. */
-  size: number
 }
 
 /** Holders this process has written, by lock directory (`undefined`: hard links unsupported there). */
@@ -76,13 +70,6 @@ const readOwner = (file: string): LockOwner | undefined => {
   }
 }
 
-const ownerOf = (holder: Holder): LockOwner => ({
-  pid: process.pid,
-  host,
-  holder: path.basename(holder.file),
-  ...(holder.children.size > 0 ? { children: Object.fromEntries(holder.children) } : {})
-})
-
 /** The append-only log of stage process groups beside a holder (see HeldLock.groupLog). */
 const groupLogOf = (holderFile: string) => holderFile.replace(/\.json$/, ".groups")
 
@@ -100,18 +87,6 @@ const loggedGroup = (holderFile: string, lockName: string): number | undefined =
     if (name === lockName) group = value === "-" ? undefined : Number(value)
   }
   return group
-}
-
-/**
- * Rewrites the holder in place: every lock linked to it reads the new contents. Overwritten, not
- * truncated: ext4 flushes a file that is truncated and rewritten when it is closed, which would
- * cost a disk write at every stage start. JSON readers ignore the trailing spaces.
- */
-const writeHolder = (holder: Holder) => {
-  const text = Buffer.from(JSON.stringify(ownerOf(holder)))
-  const data = text.length >= holder.size ? text : Buffer.concat([text, Buffer.alloc(holder.size - text.length, 0x20)])
-  fs.writeSync(holder.fd, data, 0, data.length, 0)
-  holder.size = data.length
 }
 
 const removeHolderFiles = (holderFile: string) => {
@@ -134,15 +109,14 @@ const makeHolder = (dir: string): Holder | undefined => {
   fs.mkdirSync(dir, { recursive: true })
   sweepHolders(dir)
   const file = path.join(dir, `holder-${process.pid}-${crypto.randomBytes(6).toString("hex")}.json`)
-  const holder: Holder = { file, fd: fs.openSync(file, "wx"), children: new Map(), size: 0 }
-  writeHolder(holder)
+  const holder: Holder = { file }
+  fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host, holder: path.basename(file) } satisfies LockOwner), { flag: "wx" })
   // Probe once: some filesystems (FAT, some network mounts) have no hard links.
   const probe = `${holder.file}.probe`
   try {
     fs.linkSync(holder.file, probe)
     fs.unlinkSync(probe)
   } catch {
-    fs.closeSync(holder.fd)
     fs.rmSync(holder.file, { force: true })
     return undefined
   }
@@ -172,8 +146,6 @@ const tryCreate = (dir: string, file: string): boolean => {
     if (code === "EEXIST") return false
     // The lock directory was removed since this process made it (a long watch session).
     if (code === "ENOENT") {
-      const gone = holders.get(dir)
-      if (gone !== undefined) fs.closeSync(gone.fd)
       holders.delete(dir)
       fs.mkdirSync(dir, { recursive: true })
       return tryCreate(dir, file)
@@ -191,8 +163,7 @@ const breakIfStale = (file: string): boolean => {
     if (age < 2_000) return false
   } else if (owner.host !== host || alive(owner.pid)) return false
   const holderFile = owner?.holder !== undefined ? path.join(path.dirname(file), owner.holder) : undefined
-  const child = owner?.children?.[path.basename(file)] ??
-    (holderFile !== undefined ? loggedGroup(holderFile, path.basename(file)) : undefined) ?? owner?.child
+  const child = holderFile !== undefined ? loggedGroup(holderFile, path.basename(file)) : owner?.child
   if (child !== undefined) {
     try {
       process.kill(-child, "SIGKILL")
@@ -208,7 +179,10 @@ const breakIfStale = (file: string): boolean => {
 
 export interface HeldLock {
   readonly file: string
-  /** Records the process group of the stage command, for stale-lock recovery. */
+  /**
+   * Told the stage command's process group once this process hears of it. With a group log the
+   * starter has logged it already; without one (no hard links) it is recorded in the lock file.
+   */
   readonly setChild: (pgid: number | undefined) => void
   /**
    * Where whoever starts the stage's process appends `<name> <pgid>` the moment it has the pid,
@@ -237,30 +211,22 @@ export const acquireLock = (dir: string, name: string, onWait: (holder: string) 
       }
       const holder = holders.get(dir)
       const base = path.basename(file)
+      let logged = false
       const held: HeldLock = {
         file,
         ...(holder !== undefined ? { groupLog: { file: groupLogOf(holder.file), name: base } } : {}),
         setChild: (child) => {
-          if (holder === undefined) {
-            fs.writeFileSync(file, JSON.stringify(child === undefined ? { pid: process.pid, host } : { pid: process.pid, host, child } satisfies LockOwner))
-            return
-          }
-          if (child === undefined) holder.children.delete(base)
-          else holder.children.set(base, child)
-          writeHolder(holder)
+          if (holder !== undefined) logged ||= child !== undefined
+          else fs.writeFileSync(file, JSON.stringify(child === undefined ? { pid: process.pid, host } : { pid: process.pid, host, child } satisfies LockOwner))
         }
       }
-      return held
-    }),
-    (held) =>
-      Effect.suspend(() => {
-        const holder = holders.get(dir)
-        const base = path.basename(held.file)
+      return { held, finished: () => {
         // A finished stage's process group must not be killed later in a stranger's name.
-        if (holder !== undefined && holder.children.delete(base)) {
-          writeHolder(holder)
-          fs.appendFileSync(groupLogOf(holder.file), `${base} -\n`)
-        }
-        return removeLock(held.file)
-      })
-  )
+        if (holder !== undefined && logged) fs.appendFileSync(groupLogOf(holder.file), `${base} -\n`)
+      } }
+    }),
+    ({ finished, held }) => Effect.suspend(() => {
+      finished()
+      return removeLock(held.file)
+    })
+  ).pipe(Effect.map(({ held }) => held))

@@ -74,7 +74,7 @@ describe("acquireLock", () => {
   })
 
   it("takes over the lock of a dead process and kills the stage process group it left", async () => {
-    // A dead cairn's state: its holder names the stage's process group, and its lock links to it.
+    // A dead cairn's state: its lock links to its holder, whose group log names the stage's process group.
     const orphan = await startOrphan()
     const pid = deadPid()
     let lockName = ""
@@ -83,7 +83,8 @@ describe("acquireLock", () => {
       lockName = path.basename(lock.file)
     })))
     const holder = path.join(dir, `holder-${pid}-dead.json`)
-    fs.writeFileSync(holder, JSON.stringify({ pid, host: os.hostname(), holder: path.basename(holder), children: { [lockName]: orphan.pid } }))
+    fs.writeFileSync(holder, JSON.stringify({ pid, host: os.hostname(), holder: path.basename(holder) }))
+    fs.writeFileSync(holder.replace(/\.json$/, ".groups"), `${lockName} ${orphan.pid}\n`)
     fs.linkSync(holder, path.join(dir, lockName))
 
     const waited: Array<string> = []
@@ -97,6 +98,7 @@ describe("acquireLock", () => {
     assert.isTrue(await orphan.gone(), "the dead run's stage process group is still running")
     // The dead process's holder went with its last lock.
     assert.isFalse(fs.existsSync(holder))
+    assert.isFalse(fs.existsSync(holder.replace(/\.json$/, ".groups")))
     assert.deepStrictEqual(lockFiles(), [])
   })
 
@@ -111,7 +113,7 @@ describe("acquireLock", () => {
       groupLog = lock.groupLog!.file
       assert.strictEqual(lock.groupLog!.name, lockName)
     })))
-    // The dead run's holder names no group; its log does (a later stage with the same lock finished).
+    // An earlier stage under the same lock finished ("-"); the last one's group was logged.
     const holder = path.join(dir, `holder-${pid}-dead.json`)
     fs.writeFileSync(holder, JSON.stringify({ pid, host: os.hostname(), holder: path.basename(holder) }))
     fs.writeFileSync(holder.replace(/\.json$/, ".groups"), `${lockName} 1\n${lockName} -\n${lockName} ${orphan.pid}\n`)
@@ -123,16 +125,18 @@ describe("acquireLock", () => {
     assert.isFalse(fs.existsSync(holder.replace(/\.json$/, ".groups")))
   })
 
-  it("records the running stage's process group, and forgets it once the stage is done", async () => {
-    let file = ""
+  it("marks a stage's logged process group finished when its lock is released", async () => {
+    let log = ""
+    let name = ""
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const lock = yield* acquireLock(dir, "stage:a", () => Effect.void)
-      file = lock.file
+      log = lock.groupLog!.file
+      name = lock.groupLog!.name
+      // What the process starting the stage writes, before this one hears of the pid.
+      fs.appendFileSync(log, `${name} 4242\n`)
       lock.setChild(4242)
-      assert.deepStrictEqual(JSON.parse(fs.readFileSync(lock.file, "utf8")).children, { [path.basename(lock.file)]: 4242 })
     })))
-    const holder = path.join(dir, holderFiles()[0]!)
-    assert.isFalse(fs.existsSync(file))
-    assert.isUndefined(JSON.parse(fs.readFileSync(holder, "utf8")).children)
+    assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [`${name} 4242`, `${name} -`])
+    assert.deepStrictEqual(lockFiles(), [])
   })
 })
