@@ -179,20 +179,22 @@ const softmaxBackward = (
   }
 }
 
-const stridedBackward = (
-  heap: Heap, dy: TensorInfo, qkv: TensorInfo, probs: TensorInfo, attrs: AttentionAttrs, mask?: TensorInfo
-): TensorInfo => {
+/** Shapes, the output and the per-head [T, T] scratch both backward paths use. */
+const backwardSetup = (heap: Heap, qkv: TensorInfo, attrs: AttentionAttrs) => {
   const { batch: b, seqLen: t, heads: h } = attrs
   const d = qkv.shape[1]! / 3
   const hd = d / h
-  const scale = 1 / Math.sqrt(hd)
   const dqkv = heap.output([b * t, 3 * d])
-  const dP = heap.alloc(t * t)
-  const dS = heap.alloc(t * t)
-  const dST = heap.alloc(t * t)
-  const pT = heap.alloc(t * t)
+  const [dP, dS, dST, pT] = [heap.alloc(t * t), heap.alloc(t * t), heap.alloc(t * t), heap.alloc(t * t)]
   // Entries above the diagonal of dS and below it of dSᵀ, Pᵀ are never written: zero them once.
   for (const ptr of [dS, dST, pT]) heap.f32At(ptr, t * t).fill(0)
+  return { b, t, h, d, hd, scale: 1 / Math.sqrt(hd), dqkv, dP, dS, dST, pT }
+}
+
+const stridedBackward = (
+  heap: Heap, dy: TensorInfo, qkv: TensorInfo, probs: TensorInfo, attrs: AttentionAttrs, mask?: TensorInfo
+): TensorInfo => {
+  const { b, t, h, d, hd, scale, dqkv, dP, dS, dST, pT } = backwardSetup(heap, qkv, attrs)
   const qkvAt = heap.offset(qkv)
   const dqkvAt = heap.offset(dqkv)
   const probsAt = heap.offset(probs)
@@ -219,22 +221,12 @@ export const attentionBackward = (
   heap: Heap, dy: TensorInfo, qkv: TensorInfo, probs: TensorInfo, attrs: AttentionAttrs, mask?: TensorInfo
 ): TensorInfo => {
   if (gemmKernel() === "fma") return stridedBackward(heap, dy, qkv, probs, attrs, mask)
-  const { batch: b, seqLen: t, heads: h } = attrs
-  const d = qkv.shape[1]! / 3
-  const hd = d / h
-  const scale = 1 / Math.sqrt(hd)
-  const dqkv = heap.output([b * t, 3 * d])
+  const { b, t, h, d, hd, scale, dqkv, dP, dS, dST, pT } = backwardSetup(heap, qkv, attrs)
   const dO = heap.alloc(b * t * d)
   const q = heap.alloc(b * t * d)
   const k = heap.alloc(b * t * d)
   const vT = heap.alloc(b * t * d)
   const grads = heap.alloc(3 * b * t * d) // dq | dk | dv, each [B, H, T, hd]
-  const dP = heap.alloc(t * t)
-  const dS = heap.alloc(t * t)
-  const dST = heap.alloc(t * t)
-  const pT = heap.alloc(t * t)
-  // Entries above the diagonal of dS and below it of dSᵀ, Pᵀ are never written: zero them once.
-  for (const ptr of [dS, dST, pT]) heap.f32At(ptr, t * t).fill(0)
   const qkvAt = heap.offset(qkv)
   const probsAt = heap.offset(probs)
   gatherHeads(heap, heap.offset(dy), d, 0, dO, b, t, h, hd, false)
