@@ -37,6 +37,12 @@ describe("no-op fast path", () => {
   let fullNoop: CliResult
   const calls = () => ["a", "b"].map((s) => rig.calls(s))
   const snapshots = () => fs.readdirSync(rig.path("cache/state")).filter((f) => /^noop-.*\.json$/.test(f))
+  /** A plain `cairn run` that must not be answered from the snapshot. */
+  const fullRun = () => {
+    const r = rig.run(["run"], DEBUG)
+    expect(taken(r)).toBe(false)
+    return r
+  }
 
   beforeEach(() => {
     rig = new Rig()
@@ -72,8 +78,7 @@ describe("no-op fast path", () => {
 
   it("changed bytes in a dep: full run, the stage reruns", () => {
     rig.write("in/a.txt", "changed\n")
-    const r = rig.run(["run"], DEBUG)
-    expect(taken(r)).toBe(false)
+    const r = fullRun()
     expect(r.code).toBe(0)
     expect(calls()).toEqual([1, 1])
     expect(rig.read("out/b.txt")).toBe("changed\none\nscale=2 seed=\n")
@@ -83,8 +88,7 @@ describe("no-op fast path", () => {
     // Into the past: the file's ctime still says when it changed.
     const t = new Date(Date.now() - 60_000)
     fs.utimesSync(rig.path("in/a.txt"), t, t)
-    const r = rig.run(["run"], DEBUG)
-    expect(taken(r)).toBe(false)
+    const r = fullRun()
     expect(r.stderr).toContain("changed: ")
     expect(withoutDuration(r.stdout)).toBe(withoutDuration(fullNoop.stdout))
     expect(calls()).toEqual([0, 0])
@@ -98,24 +102,21 @@ describe("no-op fast path", () => {
 
   it("edited params: full run; a changed param reruns its stage", () => {
     rig.write("params.yaml", "b:\n  scale: 3\n")
-    const r = rig.run(["run"], DEBUG)
-    expect(taken(r)).toBe(false)
+    const r = fullRun()
     expect(calls()).toEqual([0, 1])
     expect(rig.read("out/b.txt")).toContain("scale=3")
   })
 
   it("a deleted out: full run restores it", () => {
     fs.rmSync(rig.path("out/b.txt"))
-    const r = rig.run(["run"], DEBUG)
-    expect(taken(r)).toBe(false)
+    const r = fullRun()
     expect(r.stdout).toContain("restored  b")
     expect(rig.read("out/b.txt")).toBe("hello\none\nscale=2 seed=\n")
   })
 
   it("a modified out: full run restores it", () => {
     rig.write("out/a.txt", "tampered\n")
-    const r = rig.run(["run"], DEBUG)
-    expect(taken(r)).toBe(false)
+    const r = fullRun()
     expect(r.stdout).toContain("restored  a")
     expect(rig.read("out/a.txt")).toBe("hello\none\n")
     expect(calls()).toEqual([0, 0])
@@ -123,16 +124,14 @@ describe("no-op fast path", () => {
 
   it("a file added to a dep directory: full run, its stage reruns", () => {
     rig.write("in/dir/two.txt", "two\n")
-    const r = rig.run(["run"], DEBUG)
-    expect(taken(r)).toBe(false)
+    const r = fullRun()
     expect(calls()).toEqual([1, 1])
     expect(rig.read("out/a.txt")).toBe("hello\none\ntwo\n")
   })
 
   it("a deleted params file: full run, which reports the param the pipeline lacks", () => {
     fs.rmSync(rig.path("params.yaml"))
-    const r = rig.run(["run"], DEBUG)
-    expect(taken(r)).toBe(false)
+    const r = fullRun()
     expect(r.code).toBe(2)
     expect(r.stderr).toContain("b.scale")
   })
