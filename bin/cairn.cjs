@@ -10,6 +10,13 @@ const path = require("node:path")
 const vm = require("node:vm")
 const Module = require("node:module")
 
+// bin/cairn starts this process without NODE_EXTRA_CA_CERTS (see there); the processes it starts
+// get the variable back.
+if (process.env.CAIRN_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.CAIRN_NODE_EXTRA_CA_CERTS
+  delete process.env.CAIRN_NODE_EXTRA_CA_CERTS
+}
+
 const binDir = path.join(__dirname, "..", "dist", "bin")
 const bundle = path.join(binDir, "cairn.cjs")
 

@@ -62,12 +62,18 @@ export interface BuiltinStage<P = any> {
   readonly io: (params: P) => StageIO
   /**
    * Run in a child Node process: heavy ML stages, so they can be cancelled by signal and keep
-   * TensorFlow's global state out of the engine.
+   * TensorFlow's global state out of the engine, and stages that open network connections, which
+   * need the environment the engine's own process starts without (NODE_EXTRA_CA_CERTS, bin/cairn).
+   * A function decides per params.
    */
-  readonly isolated?: boolean
+  readonly isolated?: boolean | ((params: P) => boolean)
   /** Needs the `gpu` resource slot when the process runs on a GPU backend. */
   readonly gpu?: boolean
   readonly run: (ctx: StageRunContext<P>) => Effect.Effect<void, StageRunError>
 }
+
+/** Whether the stage runs in a child process with these params (see {@link BuiltinStage.isolated}). */
+export const runsIsolated = <P>(stage: BuiltinStage<P>, params: P): boolean =>
+  typeof stage.isolated === "function" ? stage.isolated(params) : stage.isolated === true
 
 export const defineStage = <P>(stage: BuiltinStage<P>): BuiltinStage<P> => stage

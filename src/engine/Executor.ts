@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { type Cause, Context, Deferred, Effect, Exit, Ref, Semaphore } from "effect"
+import { runsIsolated } from "../core/BuiltinStage.js"
 import { RunFailed, StageFailed, type StoreError } from "../core/Errors.js"
 import type { RunEvent } from "../core/RunEvent.js"
 import { interpolate, paramEnvName, renderValue } from "../config/Params.js"
@@ -144,7 +145,7 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
         })
       }
       const builtin = stage.builtin!
-      if (builtin.isolated === true) {
+      if (runsIsolated(builtin, stage.with)) {
         const workerPath = yield* StageWorkerPath
         let failure: string | undefined
         const exit = yield* runProcess({

@@ -40,6 +40,8 @@ export default defineStage<AugmentParams>({
   description: "Seeded augmentation: WordNet synonyms, EDA, typos, templates, endpoint paraphrase",
   paramsSchema: schema,
   io: (p) => ({ deps: [p.input], outs: [p.out], metrics: [p.report] }),
+  // Requests to the endpoint go out from a stage process, with the user's whole environment.
+  isolated: (p) => p.endpoint?.baseUrl !== undefined,
   run: (ctx) =>
     Effect.gen(function*() {
       const p = ctx.params
