@@ -28,7 +28,7 @@ import { ArtifactStore, type OutEntry, type RunRecord } from "../store/ArtifactS
 import { acquireLock, type HeldLock } from "../store/Locks.js"
 import { type LockEntry, readLockFile, updateLockFile } from "../store/LockFile.js"
 import { assessStage, hashDeps, judgeKey } from "./Assess.js"
-import { runProcess } from "./ProcessRunner.js"
+import { type JobPool, Launcher, runProcess, withJob } from "./ProcessRunner.js"
 
 export interface RunOptions {
   readonly targets: ReadonlyArray<string>
@@ -77,7 +77,8 @@ export const StageWorkerPath = Context.Reference<string>("cairn/StageWorkerPath"
 })
 
 interface StageRun {
-  readonly outcome: "ok" | "failed"
+  /** `cancelled`: dropped while it waited for a job, when a failure stopped new work. */
+  readonly outcome: "ok" | "failed" | "cancelled"
   readonly reason?: string
   readonly logTail: ReadonlyArray<string>
   readonly log: string
@@ -111,8 +112,11 @@ export const parseMetricLine = (line: string): Omit<Extract<RunEvent, { _tag: "P
   }
 }
 
-/** Runs the stage's command or built-in, streaming its output as events. */
-const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readonly<NodeJS.ProcessEnv>) =>
+/**
+ * Runs the stage's command or built-in on one of the pool's jobs, streaming its output as events;
+ * `started` runs once it has a job and has started.
+ */
+const execute = (graph: Graph, stage: StageNode, lock: HeldLock, pool: JobPool, started: Effect.Effect<void>) =>
   Effect.gen(function*() {
     const reporter = yield* Reporter
     const lines: Array<string> = []
@@ -127,13 +131,14 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
     }
     const flush = Effect.suspend(() => Effect.forEach(pending.splice(0), reporter.emit, { discard: true }))
     const paramEnv = Object.fromEntries(Object.entries(stage.params).map(([k, v]) => [paramEnvName(k), renderValue(v)]))
-    const env = { ...baseEnv, ...paramEnv, CAIRN_STAGE: stage.name, CAIRN_WORKSPACE: graph.workspace }
+    // Added to the pool's environment (the run's copy of process.env).
+    const env = { ...paramEnv, CAIRN_STAGE: stage.name, CAIRN_WORKSPACE: graph.workspace }
     let backend: string | undefined
     const result = yield* Effect.gen(function*() {
       if (stage.kind === "cmd") {
         const resolve = (key: string) => stage.params[key]
         const cmd = stage.cmd!
-        return yield* runProcess({
+        return yield* runProcess(pool, {
           command: typeof cmd === "string" ? interpolate(cmd, resolve, true) : interpolate(String(cmd[0]), resolve, false),
           args: typeof cmd === "string" ? [] : cmd.slice(1).map((a) => interpolate(String(a), resolve, false)),
           shell: typeof cmd === "string",
@@ -142,13 +147,13 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
           onLine,
           onSpawn: (pid) => lock.setChild(pid),
           ...(lock.groupLog !== undefined ? { groupLog: lock.groupLog } : {})
-        })
+        }, started)
       }
       const builtin = stage.builtin!
       if (runsIsolated(builtin, stage.with)) {
         const workerPath = yield* StageWorkerPath
         let failure: string | undefined
-        const exit = yield* runProcess({
+        const exit = yield* runProcess(pool, {
           command: process.execPath,
           args: [workerPath],
           shell: false,
@@ -171,11 +176,11 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
             } else if (msg.type === "backend") backend = msg.backend
             else if (msg.type === "error") failure = msg.message
           }
-        }).pipe(Effect.ensuring(flush))
-        return failure !== undefined ? { exitCode: 1, signal: null, failure } : exit
+        }, started).pipe(Effect.ensuring(flush))
+        return failure !== undefined && exit !== "cancelled" ? { exitCode: 1, signal: null, failure } : exit
       }
       // In-process built-in: cheap stages (data wrangling) skip a process start.
-      const exit = yield* Effect.exit(builtin.run({
+      const exit = yield* withJob(pool, Effect.andThen(started, Effect.exit(builtin.run({
         stage: stage.name,
         params: stage.with,
         workspace: graph.workspace,
@@ -183,7 +188,8 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
         log: (line) => Effect.sync(() => onLine(line)).pipe(Effect.andThen(flush)),
         progress: (p) => reporter.emit({ _tag: "Progress", stage: stage.name, ...p }),
         setBackend: (b) => Effect.sync(() => void (backend = b))
-      }))
+      }))))
+      if (exit === undefined) return "cancelled" as const
       if (Exit.isSuccess(exit)) return { exitCode: 0, signal: null }
       const err = exit.cause.reasons.find((r) => r._tag === "Fail") as { error?: { message?: string } } | undefined
       // No typed failure: a defect or an interruption, which must propagate as such.
@@ -194,6 +200,7 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, baseEnv: Readon
       Effect.raceFirst(Effect.forever(Effect.andThen(Effect.sleep("100 millis"), flush)).pipe(Effect.as(undefined as never))),
       Effect.ensuring(flush)
     )
+    if (result === "cancelled") return { outcome: "cancelled", logTail: [], log: "" } satisfies StageRun
     const tail = lines.slice(-LOG_TAIL_LINES)
     const log = lines.length > 0 ? lines.join("\n") + "\n" : ""
     const failure = (result as { failure?: string }).failure
@@ -236,7 +243,6 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     const lockUpdates = new Map<string, LockEntry>()
     const statuses = new Map<string, StageStatus>()
     const keys = new Map<string, string>()
-    const jobs = yield* Semaphore.make(Math.max(1, options.jobs))
     const slotSems = new Map<string, Semaphore.Semaphore>()
     for (const name of order) {
       for (const slot of Object.keys(graph.stages.get(name)!.resources)) {
@@ -247,14 +253,21 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     const done = new Map<string, Deferred.Deferred<boolean>>()
     for (const name of order) done.set(name, yield* Deferred.make<boolean>())
     // Copied once: every read of process.env goes through the runtime, one variable at a time.
-    const env = { ...process.env }
+    const pool = (yield* Launcher).openPool({ limit: Math.max(1, options.jobs), env: { ...process.env }, stopOnFailure: !options.keepGoing })
+    /** After a failure without --keep-going: no stage starts, and what waits for a job is dropped. */
+    const stopNewWork = Effect.suspend(() => {
+      if (options.keepGoing) return Effect.void
+      pool.cancelWaiting()
+      return Ref.set(stopping, true)
+    })
 
     yield* reporter.emit({ _tag: "Planned", stages: order, jobs: options.jobs })
 
+    /** Holds the stage's resource slots (the job itself is taken from the pool, as it starts). */
     const withSlots = <A, E, R>(stage: StageNode, eff: Effect.Effect<A, E, R>) =>
       Object.entries(stage.resources).reduce(
         (acc, [slot, n]) => slotSems.get(slot)!.withPermits(Math.min(n, options.slots[slot] ?? 1))(acc),
-        jobs.withPermits(1)(eff)
+        eff
       )
 
     /** One stage's checklist. Returns true when its outs are in place for downstream stages. */
@@ -279,7 +292,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         }
         // 2-3. hash inputs, fresh? A fresh stage needs no lock: nothing will be written, and a
         // lock file per stage would dominate a no-op run.
-        const quick = options.force ? undefined : yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
+        const quick = options.force ? undefined : yield* assessStage(stage, graph.workspace, lockData.stages[name], pool.env)
         if (quick?.state === "fresh") {
           statuses.set(name, "fresh")
           keys.set(name, quick.key)
@@ -296,7 +309,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           // The key stands: an input that changes from here on is caught after the run (step 6).
           const a = quick !== undefined
             ? yield* judgeKey(stage, graph.workspace, lockData.stages[name], quick.key, quick.preImage)
-            : yield* assessStage(stage, graph.workspace, lockData.stages[name], env)
+            : yield* assessStage(stage, graph.workspace, lockData.stages[name], pool.env)
           keys.set(name, a.key)
           const lockEntry = (outs: Readonly<Record<string, string>>): LockEntry => ({
             key: a.key,
@@ -331,14 +344,17 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             yield* reporter.emit({ _tag: "WouldRun", stage: name, reason: a.state === "restorable" ? "restore from cache" : reason })
             return true
           }
-          if (yield* Ref.get(stopping)) {
-            statuses.set(name, "skipped")
-            yield* reporter.emit({ _tag: "Skipped", stage: name, reason: "run stopped after a failure (use --keep-going to continue)" })
-            return false
-          }
+          if (yield* Ref.get(stopping)) return yield* skipAfterFailure(name)
           // 5. run
           return yield* runAndSave(stage, a.key, a.preImage, reason, lock, (outs) => lockUpdates.set(name, lockEntry(outs)))
         }))
+      })
+
+    const skipAfterFailure = (name: string) =>
+      Effect.gen(function*() {
+        statuses.set(name, "skipped")
+        yield* reporter.emit({ _tag: "Skipped", stage: name, reason: "run stopped after a failure (use --keep-going to continue)" })
+        return false
       })
 
     const restoreRecord = (graph_: Graph, stage: StageNode, record: RunRecord) =>
@@ -375,16 +391,19 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         const name = stage.name
         // A job (and any resource slot) is held while the stage's process runs, not while its
         // outputs are saved: saving waits on the disk, and the next command can use the CPU meanwhile.
-        const { t0, run } = yield* withSlots(stage, Effect.gen(function*() {
-          const t0 = Date.now()
+        let t0 = Date.now()
+        const run = yield* withSlots(stage, Effect.gen(function*() {
           yield* removeOuts(graph, stage)
           for (const o of stage.outs) {
             // Parent directories exist before the stage starts, as make and DVC users expect.
             fs.mkdirSync(path.dirname(path.join(graph.workspace, o)), { recursive: true })
           }
           for (const m of stage.metrics) fs.mkdirSync(path.dirname(path.join(graph.workspace, m)), { recursive: true })
-          yield* reporter.emit({ _tag: "Started", stage: name, key, reason })
-          const exec = execute(graph, stage, lock, env).pipe(
+          const started = Effect.suspend(() => {
+            t0 = Date.now()
+            return reporter.emit({ _tag: "Started", stage: name, key, reason })
+          })
+          const exec = execute(graph, stage, lock, pool, started).pipe(
             Effect.onInterrupt(() =>
               removeOuts(graph, stage).pipe(
                 Effect.andThen(Effect.sync(() => statuses.set(name, "interrupted"))),
@@ -393,20 +412,17 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             )
           )
           // The race awaits the loser's interruption, so the process tree is gone before the lock is released.
-          const run = options.abandon === undefined ? yield* exec : yield* Effect.raceFirst(exec, Effect.as(options.abandon(name), undefined))
-          return { t0, run }
+          return options.abandon === undefined ? yield* exec : yield* Effect.raceFirst(exec, Effect.as(options.abandon(name), undefined))
         }))
-        // The freed job's next stage is resumed by a scheduled task: let it start its command
-        // before this fiber spends milliseconds hashing and copying outputs.
-        yield* Effect.yieldNow
         if (run === undefined) return false
         const fail = (why: string, tail: ReadonlyArray<string>) =>
           Effect.gen(function*() {
             statuses.set(name, "failed")
             yield* reporter.emit({ _tag: "Failed", stage: name, reason: why, logTail: tail, durationMs: Date.now() - t0 })
-            if (!options.keepGoing) yield* Ref.set(stopping, true)
+            yield* stopNewWork
             return false
           })
+        if (run.outcome === "cancelled") return yield* skipAfterFailure(name)
         if (run.outcome === "failed") return yield* fail(run.reason!, run.logTail)
         // 6. verify inputs unchanged during the run
         const depsAfter = yield* hashDeps(stage, graph.workspace)
@@ -453,7 +469,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           Effect.gen(function*() {
             statuses.set(stage.name, "failed")
             yield* reporter.emit({ _tag: "Failed", stage: stage.name, reason: e.message, logTail: [], durationMs: 0 })
-            if (!options.keepGoing) yield* Ref.set(stopping, true)
+            yield* stopNewWork
             return false
           }))
       )
@@ -469,7 +485,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     yield* Effect.forEach(order, (name) =>
       stageFlow(name).pipe(
         Effect.onExit((exit) => Deferred.succeed(done.get(name)!, Exit.isSuccess(exit) && exit.value === true))
-      ), { concurrency: "unbounded", discard: true }).pipe(Effect.ensuring(writeLock))
+      ), { concurrency: "unbounded", discard: true }).pipe(Effect.ensuring(writeLock), Effect.ensuring(Effect.sync(() => pool.close())))
 
     const counts: Record<string, number> = {}
     for (const s of statuses.values()) counts[s] = (counts[s] ?? 0) + 1

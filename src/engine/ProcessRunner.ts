@@ -6,20 +6,24 @@
  * waits a grace period, then SIGKILLs the group: whatever ignored SIGTERM or outlived its leader
  * is gone before the interruption completes.
  *
- * Commands are started in this process or, when a `Launcher` is provided, by the small launcher
- * process (internal/Launcher.ts), which makes each start cheaper and keeps the engine's event loop
- * from blocking on fork and exec. Stages with an IPC channel (isolated built-ins) always start
- * here: the channel is to this process.
+ * A run's `--jobs` are a JobPool. A command waits in the pool until a job is free and starts
+ * from wherever the pool lives: this process, or — when the CLI provides one — the small launcher
+ * process (internal/Launcher.ts), which makes each start cheaper, keeps the engine's event loop
+ * from blocking on fork and exec, and starts the next command as soon as a job ends. Work that is
+ * not a command started there (built-in stages, and isolated built-ins, whose IPC channel is to
+ * this process) takes a job from the same pool.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import { Context, Effect } from "effect"
 import { StoreError } from "../core/Errors.js"
+import { makeJobQueue } from "./internal/JobQueue.js"
 
 export interface ProcessSpec {
   readonly command: string
   readonly args: ReadonlyArray<string>
   readonly cwd: string
+  /** Added to the pool's environment. */
   readonly env: NodeJS.ProcessEnv
   /** Run through /bin/sh -c. */
   readonly shell: boolean
@@ -52,12 +56,14 @@ export interface ProcessResult {
   readonly signal: NodeJS.Signals | null
 }
 
-/** What a started process reports, whichever process started it. */
+/** What a process given to a pool reports, wherever it starts. */
 interface StartHandlers {
   readonly spawned: (pid: number, child: ChildProcess | undefined) => void
   readonly output: (fd: 1 | 2, text: string) => void
   readonly failed: (message: string) => void
   readonly exited: (code: number | null, signal: NodeJS.Signals | null) => void
+  /** Dropped while it waited for a job (JobPool.cancelWaiting, Ticket.cancel). */
+  readonly cancelled: () => void
 }
 
 interface StartSpec {
@@ -68,19 +74,48 @@ interface StartSpec {
   readonly groupLog?: GroupLog
 }
 
+/** A place in a pool's queue. */
+export interface Ticket {
+  /** Gives up the place if it is still waiting (its `cancelled` handler runs); no effect later. */
+  readonly cancel: () => void
+}
+
+/** A job held for work the engine does itself. */
+export interface JobTicket extends Ticket {
+  /** Ends the job once granted; safe to call more than once. */
+  readonly release: () => void
+}
+
+/** One run's jobs: at most `limit` at once, the rest waiting in arrival order. */
+export interface JobPool {
+  /** The environment the pool's processes start from. */
+  readonly env: NodeJS.ProcessEnv
+  /** Starts the process once a job is free; the job ends with the process. */
+  readonly start: (spec: StartSpec, handlers: StartHandlers) => Ticket
+  readonly acquire: (handlers: { readonly granted: () => void; readonly cancelled: () => void; readonly failed: (message: string) => void }) => JobTicket
+  /** Drops everything still waiting (a failure stops new work); their `cancelled` handlers run. */
+  readonly cancelWaiting: () => void
+  readonly close: () => void
+}
+
+export interface PoolOptions {
+  /** Jobs at once. */
+  readonly limit: number
+  /** What the pool's commands start from; each adds its own variables. */
+  readonly env: NodeJS.ProcessEnv
+  /**
+   * A command that fails (exits non-zero or by a signal) drops everything still waiting, where
+   * the jobs are kept, before the next one could start: the run stops new work (no --keep-going).
+   */
+  readonly stopOnFailure: boolean
+}
+
 export interface LauncherShape {
-  readonly start: (spec: StartSpec, handlers: StartHandlers) => void
+  /** The jobs of one run. */
+  readonly openPool: (options: PoolOptions) => JobPool
 }
 
-/** Starts processes from this process. */
-const inProcess: LauncherShape = {
-  start: (spec, handlers) => startHere(spec, false, handlers)
-}
-
-/** Where stage commands are started; this process unless the CLI provides the launcher process. */
-export const Launcher = Context.Reference<LauncherShape>("cairn/Launcher", { defaultValue: () => inProcess })
-
-const startHere = (spec: StartSpec, ipc: boolean, handlers: StartHandlers, onMessage?: (m: unknown) => void) => {
+const startHere = (spec: StartSpec, ipc: boolean, handlers: Omit<StartHandlers, "cancelled">, onMessage?: (m: unknown) => void) => {
   let child: ChildProcess
   try {
     child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", "pipe", ...(ipc ? ["ipc" as const] : [])] })
@@ -103,6 +138,93 @@ const startHere = (spec: StartSpec, ipc: boolean, handlers: StartHandlers, onMes
   })
 }
 
+/** Jobs kept and processes started in this process. */
+const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
+  const jobs = makeJobQueue<number>(limit)
+  const onCancel = new Map<number, () => void>()
+  let nextId = 0
+  const enqueue = (go: () => void, cancelled: () => void): number => {
+    const id = nextId++
+    onCancel.set(id, cancelled)
+    jobs.add(id, () => {
+      onCancel.delete(id)
+      go()
+    })
+    return id
+  }
+  const dropped = (id: number) => {
+    const cancelled = onCancel.get(id)
+    onCancel.delete(id)
+    cancelled?.()
+  }
+  const cancel = (id: number) => {
+    if (jobs.cancel(id)) dropped(id)
+  }
+  const cancelWaiting = () => {
+    for (const id of jobs.cancelAll()) dropped(id)
+  }
+  return {
+    env,
+    start: (spec, handlers) => {
+      const id = enqueue(() => {
+        let ended = false
+        const end = () => {
+          if (ended) return
+          ended = true
+          jobs.done()
+        }
+        startHere({ ...spec, env: { ...env, ...spec.env } }, false, {
+          ...handlers,
+          failed: (message) => {
+            end()
+            handlers.failed(message)
+          },
+          exited: (code, signal) => {
+            handlers.exited(code, signal)
+            if (stopOnFailure && (code !== 0 || signal !== null)) cancelWaiting()
+            end()
+          }
+        })
+      }, handlers.cancelled)
+      return { cancel: () => cancel(id) }
+    },
+    acquire: (handlers) => {
+      let state: "waiting" | "granted" | "done" = "waiting"
+      const id = enqueue(() => {
+        state = "granted"
+        handlers.granted()
+      }, () => {
+        state = "done"
+        handlers.cancelled()
+      })
+      return {
+        cancel: () => cancel(id),
+        release: () => {
+          if (state !== "granted") return
+          state = "done"
+          jobs.done()
+        }
+      }
+    },
+    cancelWaiting,
+    close: () => {}
+  }
+}
+
+/** Where stage commands start and jobs are kept: this process unless the CLI provides the launcher process. */
+export const Launcher = Context.Reference<LauncherShape>("cairn/Launcher", { defaultValue: () => ({ openPool: inProcessPool }) })
+
+interface LauncherMessage {
+  readonly t: string
+  readonly id: number
+  readonly pid?: number
+  readonly fd?: 1 | 2
+  readonly text?: string
+  readonly message?: string
+  readonly code?: number | null
+  readonly signal?: NodeJS.Signals | null
+}
+
 /**
  * The launcher process, started on first use. Its channel and handle are unref'd: it never keeps
  * the engine alive, and it exits when the engine does.
@@ -111,7 +233,12 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
   let launcher: ChildProcess | undefined
   let spare = prestarted
   let nextId = 0
+  let nextPool = 0
   const running = new Map<number, { handlers: StartHandlers; pid?: number }>()
+  const grants = new Map<number, { readonly granted: () => void; readonly cancelled: () => void; readonly failed: (message: string) => void }>()
+  /** Pools each launcher process knows (a launcher that died took its pools with it). */
+  const known = new WeakMap<ChildProcess, Set<number>>()
+  const poolSpecs = new Map<number, PoolOptions>()
 
   const spawnLauncher = (): ChildProcess => {
     // Its own environment stays lean: it makes no TLS connections (NODE_EXTRA_CA_CERTS costs tens
@@ -126,27 +253,39 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
     })
   }
 
+  const onMessage = (m: LauncherMessage) => {
+    const grant = grants.get(m.id)
+    if (grant !== undefined) {
+      grants.delete(m.id)
+      if (m.t === "granted") grant.granted()
+      else grant.cancelled()
+      return
+    }
+    const run = running.get(m.id)
+    if (run === undefined) return
+    if (m.t === "spawned") {
+      run.pid = m.pid
+      run.handlers.spawned(m.pid!, undefined)
+    } else if (m.t === "data") run.handlers.output(m.fd!, m.text!)
+    else if (m.t === "cancelled") {
+      running.delete(m.id)
+      run.handlers.cancelled()
+    } else if (m.t === "error") {
+      running.delete(m.id)
+      run.handlers.failed(m.message!)
+    } else if (m.t === "exit") {
+      running.delete(m.id)
+      run.handlers.exited(m.code ?? null, m.signal ?? null)
+    }
+  }
+
   const launcherProcess = (): ChildProcess => {
     if (launcher !== undefined) return launcher
     // bin/cairn.cjs starts one early for commands that run stages (same script, same options).
     const early = spare
     spare = undefined
     const child = early !== undefined && early.connected && early.exitCode === null ? early : spawnLauncher()
-    child.on("message", (m: { t: string; id: number; pid?: number; fd?: 1 | 2; text?: string; message?: string; code?: number | null; signal?: NodeJS.Signals | null }) => {
-      const run = running.get(m.id)
-      if (run === undefined) return
-      if (m.t === "spawned") {
-        run.pid = m.pid
-        run.handlers.spawned(m.pid!, undefined)
-      } else if (m.t === "data") run.handlers.output(m.fd!, m.text!)
-      else if (m.t === "error") {
-        running.delete(m.id)
-        run.handlers.failed(m.message!)
-      } else if (m.t === "exit") {
-        running.delete(m.id)
-        run.handlers.exited(m.code ?? null, m.signal ?? null)
-      }
-    })
+    child.on("message", onMessage)
     const lost = (why: string) => {
       if (launcher !== child) return
       launcher = undefined
@@ -155,6 +294,10 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
         running.delete(id)
         if (run.pid !== undefined) killGroup(run.pid, "SIGKILL")
         run.handlers.failed(`stage launcher ${why}`)
+      }
+      for (const [id, grant] of grants) {
+        grants.delete(id)
+        grant.failed(`stage launcher ${why}`)
       }
     }
     child.on("exit", (code, signal) => lost(`exited (${signal ?? code})`))
@@ -165,11 +308,76 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
     return child
   }
 
+  /** Sends to the launcher, introducing the pool first to a launcher that has not seen it. */
+  const send = (pool: number, message: object) => {
+    const child = launcherProcess()
+    let pools = known.get(child)
+    if (pools === undefined) known.set(child, pools = new Set())
+    const spec = poolSpecs.get(pool)
+    if (!pools.has(pool) && spec !== undefined) {
+      pools.add(pool)
+      child.send({ t: "pool", pool, ...spec })
+    }
+    if (child.connected) child.send(message)
+  }
+
   return {
-    start: (spec, handlers) => {
-      const id = nextId++
-      running.set(id, { handlers })
-      launcherProcess().send({ t: "spawn", id, file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, groupLog: spec.groupLog })
+    openPool: (options) => {
+      const pool = nextPool++
+      poolSpecs.set(pool, options)
+      return {
+        env: options.env,
+        start: (spec, handlers) => {
+          const id = nextId++
+          running.set(id, { handlers })
+          send(pool, { t: "spawn", id, pool, file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, groupLog: spec.groupLog })
+          return { cancel: () => send(pool, { t: "cancel", id, pool }) }
+        },
+        acquire: (handlers) => {
+          const id = nextId++
+          let state: "waiting" | "cancelling" | "granted" | "done" = "waiting"
+          const release = () => {
+            if (state !== "granted") return
+            state = "done"
+            send(pool, { t: "release", id, pool })
+          }
+          grants.set(id, {
+            granted: () => {
+              // Given up while the grant was on its way: hand the job straight back.
+              if (state === "cancelling") {
+                state = "granted"
+                release()
+                handlers.cancelled()
+                return
+              }
+              state = "granted"
+              handlers.granted()
+            },
+            cancelled: () => {
+              state = "done"
+              handlers.cancelled()
+            },
+            failed: (message) => {
+              state = "done"
+              handlers.failed(message)
+            }
+          })
+          send(pool, { t: "acquire", id, pool })
+          return {
+            cancel: () => {
+              if (state !== "waiting") return
+              state = "cancelling"
+              send(pool, { t: "cancel", id, pool })
+            },
+            release
+          }
+        },
+        cancelWaiting: () => send(pool, { t: "drain", pool }),
+        close: () => {
+          poolSpecs.delete(pool)
+          if (launcher?.connected === true) launcher.send({ t: "close", pool })
+        }
+      }
     }
   }
 }
@@ -189,85 +397,180 @@ const killGroup = (pid: number, signal: NodeJS.Signals) => {
   }
 }
 
-export const runProcess = (spec: ProcessSpec): Effect.Effect<ProcessResult, StoreError> =>
-  Effect.flatMap(Launcher, (launcher) =>
-    Effect.callback<ProcessResult, StoreError>((resume) => {
-      let closed = false
-      let pid: number | undefined
-      /** Set when the fiber is interrupted before the process reported its pid. */
-      let stopWhenSpawned: (() => void) | undefined
-      const splitter = () => {
-        let rest = ""
-        return {
-          push: (text: string) => {
-            const lines = (rest + text).split("\n")
-            rest = lines.pop()!
-            for (const l of lines) spec.onLine(l)
-          },
-          end: () => {
-            if (rest !== "") spec.onLine(rest)
-            rest = ""
-          }
-        }
-      }
-      const out = splitter()
-      const err = splitter()
-      const closeWaiters: Array<() => void> = []
-      const handlers: StartHandlers = {
-        spawned: (p, child) => {
-          pid = p
-          spec.onSpawn?.(p, child)
-          stopWhenSpawned?.()
-        },
-        output: (fd, text) => (fd === 1 ? out : err).push(text),
-        failed: (message) => {
-          if (closed) return
-          closed = true
-          closeWaiters.splice(0).forEach((f) => f())
-          resume(Effect.fail(new StoreError({ path: spec.command, reason: `cannot start: ${message}` })))
-        },
-        exited: (code, signal) => {
-          out.end()
-          err.end()
-          if (closed) return
-          closed = true
-          closeWaiters.splice(0).forEach((f) => f())
-          resume(Effect.succeed({ exitCode: code, signal }))
-        }
-      }
-      const groupLog = spec.groupLog !== undefined ? { groupLog: spec.groupLog } : {}
-      const start: StartSpec = spec.shell
-        ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env, ...groupLog }
-        : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, ...groupLog }
-      if (spec.ipc === true) startHere(start, true, handlers, spec.onMessage)
-      else launcher.start(start, handlers)
-      return Effect.callback<void>((done) => {
-        if (closed) {
-          done(Effect.void)
-          return
-        }
-        let finished = false
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const finish = () => {
-          if (finished) return
-          finished = true
-          if (timer !== undefined) clearTimeout(timer)
-          done(Effect.void)
-        }
-        closeWaiters.push(() => {
-          // Leaders can exit before their children: sweep the group once more.
-          if (pid !== undefined) killGroup(pid, "SIGKILL")
-          finish()
-        })
-        const stop = () => {
-          const group = pid!
-          killGroup(group, "SIGTERM")
-          timer = setTimeout(() => {
-            killGroup(group, "SIGKILL")
-            finish()
-          }, KILL_GRACE_MS)
-        }
-        if (pid !== undefined) stop()
-        else stopWhenSpawned = stop
+/** Holds one of the pool's jobs while `effect` runs; `undefined` when the wait was cancelled. */
+export const withJob = <A, E, R>(pool: JobPool, effect: Effect.Effect<A, E, R>): Effect.Effect<A | undefined, E | StoreError, R> =>
+  Effect.acquireUseRelease(
+    Effect.callback<JobTicket | undefined, StoreError>((resume) => {
+      // `granted` may come at once, from inside acquire: the ticket is read when the fiber resumes.
+      const ticket: JobTicket = pool.acquire({
+        granted: () => resume(Effect.sync(() => ticket)),
+        cancelled: () => resume(Effect.succeed(undefined)),
+        failed: (message) => resume(Effect.fail(new StoreError({ path: "jobs", reason: message })))
       })
-    }))
+      return Effect.sync(() => ticket.cancel())
+    }),
+    (ticket) => ticket === undefined ? Effect.succeed(undefined) : effect,
+    (ticket) => Effect.sync(() => ticket?.release())
+  )
+
+/**
+ * Runs the process once the pool has a job for it. `onStart` runs when it has started (the
+ * stage's start, for events and timing); `cancelled` when the pool dropped it while it waited.
+ */
+export const runProcess = (
+  pool: JobPool,
+  spec: ProcessSpec,
+  onStart: Effect.Effect<void>
+): Effect.Effect<ProcessResult | "cancelled", StoreError> =>
+  Effect.suspend(() => {
+    let closed = false
+    let pid: number | undefined
+    /** Set when the fiber is interrupted before the process reported its pid. */
+    let stopWhenSpawned: (() => void) | undefined
+    let startedResume: ((e: Effect.Effect<number | undefined, StoreError>) => void) | undefined
+    let exitResume: ((e: Effect.Effect<ProcessResult, StoreError>) => void) | undefined
+    /** Outcomes that arrived before the fiber waited for them. */
+    let startOutcome: Effect.Effect<number | undefined, StoreError> | undefined
+    let exitOutcome: Effect.Effect<ProcessResult, StoreError> | undefined
+    const settleStart = (e: Effect.Effect<number | undefined, StoreError>) => {
+      if (startOutcome !== undefined) return
+      startOutcome = e
+      startedResume?.(e)
+    }
+    const settleExit = (e: Effect.Effect<ProcessResult, StoreError>) => {
+      if (exitOutcome !== undefined) return
+      exitOutcome = e
+      exitResume?.(e)
+    }
+    const closeWaiters: Array<() => void> = []
+    const close = () => {
+      closed = true
+      closeWaiters.splice(0).forEach((f) => f())
+    }
+    const splitter = () => {
+      let rest = ""
+      return {
+        push: (text: string) => {
+          const lines = (rest + text).split("\n")
+          rest = lines.pop()!
+          for (const l of lines) spec.onLine(l)
+        },
+        end: () => {
+          if (rest !== "") spec.onLine(rest)
+          rest = ""
+        }
+      }
+    }
+    const out = splitter()
+    const err = splitter()
+    const handlers: StartHandlers = {
+      spawned: (p, child) => {
+        pid = p
+        spec.onSpawn?.(p, child)
+        settleStart(Effect.succeed(p))
+        stopWhenSpawned?.()
+      },
+      output: (fd, text) => (fd === 1 ? out : err).push(text),
+      failed: (message) => {
+        if (closed) return
+        close()
+        const failure = Effect.fail(new StoreError({ path: spec.command, reason: `cannot start: ${message}` }))
+        settleStart(failure)
+        settleExit(failure)
+      },
+      exited: (code, signal) => {
+        out.end()
+        err.end()
+        if (closed) return
+        close()
+        settleStart(Effect.succeed(pid))
+        settleExit(Effect.succeed({ exitCode: code, signal }))
+      },
+      cancelled: () => {
+        if (closed) return
+        close()
+        settleStart(Effect.succeed(undefined))
+      }
+    }
+    const groupLog = spec.groupLog !== undefined ? { groupLog: spec.groupLog } : {}
+    const start: StartSpec = spec.shell
+      ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env, ...groupLog }
+      : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, ...groupLog }
+    let ticket: Ticket
+    if (spec.ipc === true) {
+      // The worker's IPC channel must be to this process: it starts here, on a job from the pool.
+      let job: JobTicket | undefined
+      let ended = false
+      const end = () => {
+        ended = true
+        job?.release()
+      }
+      job = pool.acquire({
+        granted: () =>
+          startHere({ ...start, env: { ...pool.env, ...start.env } }, true, {
+            ...handlers,
+            exited: (code, signal) => {
+              end()
+              handlers.exited(code, signal)
+            },
+            failed: (message) => {
+              end()
+              handlers.failed(message)
+            }
+          }, spec.onMessage),
+        cancelled: handlers.cancelled,
+        failed: handlers.failed
+      })
+      // A start that failed at once, inside acquire, ended before the ticket existed.
+      if (ended) job.release()
+      ticket = job
+    } else ticket = pool.start(start, handlers)
+
+    /** Interrupted: give up the place in the queue, or stop the process tree and wait for it. */
+    const stop = Effect.callback<void>((done) => {
+      if (closed) {
+        done(Effect.void)
+        return
+      }
+      let finished = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const finish = () => {
+        if (finished) return
+        finished = true
+        if (timer !== undefined) clearTimeout(timer)
+        done(Effect.void)
+      }
+      closeWaiters.push(() => {
+        // Leaders can exit before their children: sweep the group once more.
+        if (pid !== undefined) killGroup(pid, "SIGKILL")
+        finish()
+      })
+      const kill = () => {
+        const group = pid!
+        killGroup(group, "SIGTERM")
+        timer = setTimeout(() => {
+          killGroup(group, "SIGKILL")
+          finish()
+        }, KILL_GRACE_MS)
+      }
+      if (pid !== undefined) kill()
+      else {
+        // Still waiting for a job, or its start is on the way: whichever comes back settles it.
+        stopWhenSpawned = kill
+        ticket.cancel()
+      }
+    })
+
+    return Effect.gen(function*() {
+      const started = yield* Effect.callback<number | undefined, StoreError>((resume) => {
+        if (startOutcome !== undefined) resume(startOutcome)
+        else startedResume = resume
+      })
+      if (started === undefined && exitOutcome === undefined) return "cancelled" as const
+      yield* onStart
+      return yield* Effect.callback<ProcessResult, StoreError>((resume) => {
+        if (exitOutcome !== undefined) resume(exitOutcome)
+        else exitResume = resume
+      })
+    }).pipe(Effect.onInterrupt(() => stop))
+  })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest"
-import { Rig } from "./rig.js"
+import * as fs from "node:fs"
+import { isAlive, Rig, waitFor } from "./rig.js"
 
 /**
  * Six independent stages; each logs when its command starts and ends. The log tells how many
@@ -52,5 +53,49 @@ describe("--jobs and resource slots", () => {
     const forced = rig.read(".calls/timeline").trim().split("\n").slice(4)
     expect(forced).toHaveLength(4)
     expect(peak(forced)).toBe(2)
+  })
+
+  /** `first` runs alone (-j 1) while two independent stages wait for its job. */
+  const queued = (first: string) => `stages:
+  first:
+    cmd: ${JSON.stringify(Rig.fake("first", first))}
+    outs: [first.txt]
+  w1:
+    cmd: ${JSON.stringify(Rig.fake("w1", "echo 1 > w1.txt"))}
+    outs: [w1.txt]
+  w2:
+    cmd: ${JSON.stringify(Rig.fake("w2", "echo 2 > w2.txt"))}
+    outs: [w2.txt]
+`
+
+  it("a failure stops the stages still waiting for a job; --keep-going runs them", () => {
+    rig = new Rig()
+    rig.write("cairn.yaml", queued("exit 1"))
+    const r = rig.run(["run", "-j", "1"])
+    expect(r.code).toBe(1)
+    expect(rig.calls("first")).toBe(1)
+    expect(rig.calls("w1") + rig.calls("w2")).toBe(0)
+    expect(r.stdout).toMatch(/skipped\s+w1: run stopped after a failure/)
+    const k = rig.run(["run", "-j", "1", "--keep-going"])
+    expect(k.code).toBe(1)
+    expect(rig.read("w1.txt") + rig.read("w2.txt")).toBe("1\n2\n")
+  })
+
+  it("Ctrl-C stops the running stage and drops the waiting ones", async () => {
+    rig = new Rig()
+    rig.write("cairn.yaml", queued("echo $$ > .calls/first.pid; while [ ! -f go ]; do sleep 0.05; done; echo x > first.txt"))
+    const run = rig.start(["run", "-j", "1"])
+    await waitFor(() => rig.exists(".calls/first.pid"), 20_000, "first stage to start")
+    const pid = Number(rig.read(".calls/first.pid"))
+    run.child.kill("SIGINT")
+    const r = await run.exited
+    rig.write("go", "")
+    expect(r.code).toBe(130)
+    expect(isAlive(pid)).toBe(false)
+    expect(rig.calls("w1") + rig.calls("w2")).toBe(0)
+    expect(fs.readdirSync(rig.path("cache/locks")).filter((f) => f.endsWith(".lock"))).toEqual([])
+    // The next run does it all.
+    expect(rig.run(["run", "-j", "1"]).code).toBe(0)
+    expect(rig.calls("w1") + rig.calls("w2")).toBe(2)
   })
 })

@@ -7,19 +7,31 @@
  * the engine's loop never waits for one. Stages still lead their own process groups, which the
  * engine signals directly by pid.
  *
- * Protocol (Node IPC): the engine sends `{ t: "spawn", id, file, args, cwd, env, groupLog? }`; this process
- * answers `spawned {id, pid}` or `error {id, message}`, then `data {id, fd, text}` for output and
- * `exit {id, code, signal}` once the stage's process has exited and its output is drained.
+ * It also keeps each run's jobs (JobQueue): the engine hands over a command as soon as the stage
+ * is ready, and this process starts it once a job is free — the moment another command's process
+ * ends, without waiting for the engine, which may be busy saving that command's outputs.
+ *
+ * Protocol (Node IPC), engine → here:
+ *   `pool {pool, limit, env, stopOnFailure}`   a run's jobs, and the environment its commands start from;
+ *                                   with stopOnFailure, a command that fails drops what waits
+ *   `spawn {id, pool, file, args, cwd, env, groupLog?}`   start when a job is free (env adds to the pool's)
+ *   `acquire {id, pool}`            a job for work the engine does itself; `release {id, pool}` ends it
+ *   `cancel {id, pool}`, `drain {pool}`   drop one or every waiting entry; `close {pool}`
+ * here → engine: `spawned {id, pid}` or `error {id, message}`, then `data {id, fd, text}` for
+ * output and `exit {id, code, signal}` once the process has exited and its output is drained;
+ * `granted {id}`; `cancelled {id}` for each entry dropped while waiting.
  * When the engine goes away (even by SIGKILL) the channel closes and this process exits, leaving
  * running stages alone, as they would be had the engine started them itself.
  */
 import { spawn } from "node:child_process"
 import { appendFileSync } from "node:fs"
 import { StringDecoder } from "node:string_decoder"
+import { type JobQueue, makeJobQueue } from "./JobQueue.js"
 
 interface SpawnRequest {
   readonly t: "spawn"
   readonly id: number
+  readonly pool: number
   readonly file: string
   readonly args: ReadonlyArray<string>
   readonly cwd: string
@@ -28,12 +40,38 @@ interface SpawnRequest {
   readonly groupLog?: { readonly file: string; readonly name: string }
 }
 
+type Request =
+  | SpawnRequest
+  | { readonly t: "pool"; readonly pool: number; readonly limit: number; readonly env: NodeJS.ProcessEnv; readonly stopOnFailure: boolean }
+  | { readonly t: "acquire" | "release" | "cancel"; readonly id: number; readonly pool: number }
+  | { readonly t: "drain" | "close"; readonly pool: number }
+
+interface Pool {
+  readonly jobs: JobQueue<number>
+  readonly env: NodeJS.ProcessEnv
+  readonly stopOnFailure: boolean
+}
+
+/** Drops everything waiting in the pool; the engine hears of each. */
+const drain = (pool: Pool | undefined) => {
+  for (const id of pool?.jobs.cancelAll() ?? []) send({ t: "cancelled", id })
+}
+
+const pools = new Map<number, Pool>()
+
 const send = (message: unknown) => {
   if (process.connected) process.send!(message)
 }
 
-const start = (req: SpawnRequest) => {
-  const child = spawn(req.file, [...req.args], { cwd: req.cwd, env: req.env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+const start = (req: SpawnRequest, pool: Pool) => {
+  let ended = false
+  // The job ends with the process (or with its failure to start), once.
+  const end = () => {
+    if (ended) return
+    ended = true
+    pool.jobs.done()
+  }
+  const child = spawn(req.file, [...req.args], { cwd: req.cwd, env: { ...pool.env, ...req.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] })
   // Logged before anything else happens here: if the engine is killed before it hears of the pid,
   // this still runs, and its next run can stop the group.
   if (req.groupLog !== undefined && child.pid !== undefined) {
@@ -46,6 +84,7 @@ const start = (req: SpawnRequest) => {
   let failed = false
   child.on("error", (e) => {
     failed = true
+    end()
     send({ t: "error", id: req.id, message: e.message })
   })
   child.on("spawn", () => send({ t: "spawned", id: req.id, pid: child.pid }))
@@ -61,17 +100,46 @@ const start = (req: SpawnRequest) => {
       if (text !== "") send({ t: "data", id: req.id, fd, text })
     })
   }
+  // Not at "exit": a leader's children may still hold its output open, and they count as running.
   child.on("close", (code, signal) => {
     if (!failed) send({ t: "exit", id: req.id, code, signal })
+    // A failure stops new work at once: nothing waiting starts in the time the engine takes to hear of it.
+    if (pool.stopOnFailure && (code !== 0 || signal !== null)) drain(pool)
+    end()
   })
 }
 
-process.on("message", (req: SpawnRequest) => {
-  if (req.t !== "spawn") return
-  try {
-    start(req)
-  } catch (e) {
-    send({ t: "error", id: req.id, message: (e as Error).message })
+const handle = (req: Request) => {
+  if (req.t === "pool") {
+    pools.set(req.pool, { jobs: makeJobQueue(req.limit), env: req.env, stopOnFailure: req.stopOnFailure })
+    return
   }
-})
+  const pool = pools.get(req.pool)
+  switch (req.t) {
+    case "spawn":
+      if (pool === undefined) return send({ t: "error", id: req.id, message: `unknown job pool ${req.pool}` })
+      return pool.jobs.add(req.id, () => {
+        try {
+          start(req, pool)
+        } catch (e) {
+          pool.jobs.done()
+          send({ t: "error", id: req.id, message: (e as Error).message })
+        }
+      })
+    case "acquire":
+      if (pool === undefined) return send({ t: "cancelled", id: req.id })
+      return pool.jobs.add(req.id, () => send({ t: "granted", id: req.id }))
+    case "release":
+      return pool?.jobs.done()
+    case "cancel":
+      if (pool?.jobs.cancel(req.id) === true) send({ t: "cancelled", id: req.id })
+      return
+    case "drain":
+      return drain(pool)
+    case "close":
+      pools.delete(req.pool)
+  }
+}
+
+process.on("message", handle)
 process.on("disconnect", () => process.exit(0))
