@@ -17,7 +17,7 @@ const LAYERS = 10
 const WIDTH = 20
 const INPUT_BYTES = 1 << 20
 const NOOP_RUNS = 9
-const COLD_RUNS = 3
+const COLD_RUNS = 5
 const binDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "bin")
 /** The `cairn` command as installed (package.json `bin`). */
 const cairn = path.join(binDir, "cairn")

@@ -394,11 +394,11 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         let t0 = Date.now()
         const run = yield* withSlots(stage, Effect.gen(function*() {
           yield* removeOuts(graph, stage)
-          for (const o of stage.outs) {
-            // Parent directories exist before the stage starts, as make and DVC users expect.
-            fs.mkdirSync(path.dirname(path.join(graph.workspace, o)), { recursive: true })
+          // Parent directories exist before the stage starts, as make and DVC users expect.
+          for (const o of [...stage.outs, ...stage.metrics]) {
+            const dir = path.dirname(path.join(graph.workspace, o))
+            if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true })
           }
-          for (const m of stage.metrics) fs.mkdirSync(path.dirname(path.join(graph.workspace, m)), { recursive: true })
           const started = Effect.suspend(() => {
             t0 = Date.now()
             return reporter.emit({ _tag: "Started", stage: name, key, reason })

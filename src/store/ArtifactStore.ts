@@ -99,31 +99,55 @@ const uniqueName = (base: string) => `${base}.${process.pid}.${Date.now().toStri
 
 const ioError = (p: string) => (e: unknown) => new StoreError({ path: p, reason: (e as Error).message })
 
+const isMissing = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === "ENOENT"
+
+/**
+ * Runs `op`, which writes into `dir`; creates `dir` and runs it again if it was missing. Store
+ * directories exist after the first write, so each write costs no directory check.
+ */
+const inDir = <A>(dir: string, op: () => A): A => {
+  try {
+    return op()
+  } catch (e) {
+    if (!isMissing(e)) throw e
+    fs.mkdirSync(dir, { recursive: true })
+    return op()
+  }
+}
+
+/** `inDir` for a callback-style step. */
+const inDirAsync = (dir: string, op: (done: (e: Error | null) => void) => void, done: (e: Error | null) => void) =>
+  op((e) => {
+    if (!isMissing(e)) return done(e)
+    fs.mkdir(dir, { recursive: true }, (mkdirErr) => mkdirErr ? done(mkdirErr) : op(done))
+  })
+
 export const makeStore = (root: string): ArtifactStoreShape => {
   const objects = path.join(root, "objects", "sha256")
   const runs = path.join(root, "runs")
   const tmpDir = path.join(root, "tmp")
   const objectPath = (hash: string) => path.join(objects, hash.slice(0, 2), hash.slice(2))
-  const ensureTmp = () => fs.mkdirSync(tmpDir, { recursive: true })
-
-  /** Places `tmp` at the object path for `hash` (or drops it when the object already exists). */
+  /**
+   * Places `tmp` at the object path for `hash`. An object that is already there (another run
+   * saved the same bytes meanwhile) is replaced by an identical one, which no reader can tell.
+   */
   const commitObject = (tmp: string, hash: string) => {
     const dest = objectPath(hash)
-    if (fs.existsSync(dest)) {
-      fs.rmSync(tmp, { force: true })
-      return
-    }
-    fs.mkdirSync(path.dirname(dest), { recursive: true })
     fsyncFile(tmp)
     fs.chmodSync(tmp, 0o444)
-    fs.renameSync(tmp, dest)
+    inDir(path.dirname(dest), () => fs.renameSync(tmp, dest))
   }
 
-  /** Writes `data` to `tmp`, syncs it and renames it to `dest`, all on libuv's thread pool. */
-  const writeDurably = (tmp: string, data: string | Buffer, dest: string, mode = 0o666): Effect.Effect<void, StoreError> =>
+  /** Writes `data` to a new file in tmp/, syncs it and renames it to `dest`, all on libuv's thread pool. */
+  const writeDurably = (base: string, data: string | Buffer, dest: string, mode = 0o666): Effect.Effect<void, StoreError> =>
     Effect.callback<void, StoreError>((resume) => {
+      const tmp = path.join(tmpDir, uniqueName(base))
       const fail = (e: Error) => fs.rm(tmp, { force: true }, () => resume(Effect.fail(ioError(dest)(e))))
-      fs.open(tmp, "w", mode, (openErr, fd) => {
+      let fd = -1
+      inDirAsync(tmpDir, (done) => fs.open(tmp, "w", mode, (e, opened) => {
+        fd = opened
+        done(e)
+      }), (openErr) => {
         if (openErr) return fail(openErr)
         fs.writeFile(fd, data, (writeErr) => {
           if (writeErr) return fs.close(fd, () => fail(writeErr))
@@ -131,7 +155,7 @@ export const makeStore = (root: string): ArtifactStoreShape => {
             fs.close(fd, (closeErr) => {
               const e = syncErr ?? closeErr
               if (e) return fail(e)
-              fs.rename(tmp, dest, (renameErr) => renameErr ? fail(renameErr) : resume(Effect.void))
+              inDirAsync(path.dirname(dest), (done) => fs.rename(tmp, dest, done), (renameErr) => renameErr ? fail(renameErr) : resume(Effect.void))
             }))
         })
       })
@@ -165,12 +189,11 @@ export const makeStore = (root: string): ArtifactStoreShape => {
         })
       })
     }).pipe(
+      // An object saved meanwhile by another run is replaced by an identical one (commitObject).
       Effect.andThen(Effect.try({
         try: () => {
           const dest = objectPath(hash)
-          if (fs.existsSync(dest)) return fs.rmSync(tmp, { force: true })
-          fs.mkdirSync(path.dirname(dest), { recursive: true })
-          fs.renameSync(tmp, dest)
+          inDir(path.dirname(dest), () => fs.renameSync(tmp, dest))
         },
         catch: ioError(tmp)
       })),
@@ -182,7 +205,6 @@ export const makeStore = (root: string): ArtifactStoreShape => {
    * staged object still open, or nothing when the store already has those bytes.
    */
   const stageFile = (abs: string): { readonly known: KnownFile; readonly staged?: { readonly fd: number; readonly tmp: string } } => {
-    ensureTmp()
     const tmp = path.join(tmpDir, uniqueName("obj"))
     const src = fs.openSync(abs, "r")
     let out: number | undefined
@@ -190,11 +212,11 @@ export const makeStore = (root: string): ArtifactStoreShape => {
       const stat = fs.fstatSync(src, { bigint: true })
       let hash: ContentHash
       if (Number(stat.size) > CLONE_ABOVE) {
-        fs.copyFileSync(abs, tmp, fs.constants.COPYFILE_FICLONE)
+        inDir(tmpDir, () => fs.copyFileSync(abs, tmp, fs.constants.COPYFILE_FICLONE))
         out = fs.openSync(tmp, "r")
         hash = hashFileBytes(tmp)
       } else {
-        out = fs.openSync(tmp, "wx", 0o444)
+        out = inDir(tmpDir, () => fs.openSync(tmp, "wx", 0o444))
         const h = crypto.createHash("sha256")
         const buf = readChunkBuffer()
         for (;;) {
@@ -236,9 +258,8 @@ export const makeStore = (root: string): ArtifactStoreShape => {
   const putBytes = (data: Buffer): ContentHash => {
     const hash = sha256(data)
     if (touch(objectPath(hash))) return hash
-    ensureTmp()
     const tmp = path.join(tmpDir, uniqueName("blob"))
-    fs.writeFileSync(tmp, data)
+    inDir(tmpDir, () => fs.writeFileSync(tmp, data))
     commitObject(tmp, hash)
     return hash
   }
@@ -336,16 +357,7 @@ export const makeStore = (root: string): ArtifactStoreShape => {
         const bytes = Buffer.from(data)
         const hash = sha256(bytes)
         if (touch(objectPath(hash))) return Effect.succeed(hash)
-        return Effect.try({
-          try: () => {
-            ensureTmp()
-            fs.mkdirSync(path.dirname(objectPath(hash)), { recursive: true })
-          },
-          catch: ioError(objects)
-        }).pipe(
-          Effect.andThen(Effect.suspend(() => writeDurably(path.join(tmpDir, uniqueName("blob")), bytes, objectPath(hash), 0o444))),
-          Effect.as(hash)
-        )
+        return Effect.as(writeDurably("blob", bytes, objectPath(hash), 0o444), hash)
       }),
     readBlob: (hash) =>
       Effect.sync(() => {
@@ -353,16 +365,7 @@ export const makeStore = (root: string): ArtifactStoreShape => {
         return data instanceof ObjectCorrupt ? undefined : data
       }),
     readRecord: (key) => Effect.sync(() => readRecordSync(path.join(runs, `${key}.json`))),
-    writeRecord: (record) =>
-      Effect.try({
-        try: () => {
-          fs.mkdirSync(runs, { recursive: true })
-          ensureTmp()
-        },
-        catch: ioError(runs)
-      }).pipe(Effect.andThen(Effect.suspend(() =>
-        writeDurably(path.join(tmpDir, uniqueName("run")), JSON.stringify(record, null, 1), path.join(runs, `${record.key}.json`))
-      ))),
+    writeRecord: (record) => Effect.suspend(() => writeDurably("run", JSON.stringify(record, null, 1), path.join(runs, `${record.key}.json`))),
     listRecords: Effect.sync(() => {
       if (!fs.existsSync(runs)) return []
       return fs.readdirSync(runs)
