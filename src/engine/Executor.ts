@@ -24,7 +24,7 @@ import type { PreImage } from "../fingerprint/Fingerprint.js"
 import type { Graph, StageNode } from "../graph/Graph.js"
 import { selectStages } from "../graph/Graph.js"
 import { Reporter } from "../report/Reporter.js"
-import { ArtifactStore, type OutEntry, type RunRecord } from "../store/ArtifactStore.js"
+import { ArtifactStore, type OutEntry, type RunRecord, type StagedOut } from "../store/ArtifactStore.js"
 import { acquireLock, type HeldLock } from "../store/Locks.js"
 import { type LockEntry, readLockFile, updateLockFile } from "../store/LockFile.js"
 import { assessStage, hashDeps, judgeKey } from "./Assess.js"
@@ -346,7 +346,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           }
           if (yield* Ref.get(stopping)) return yield* skipAfterFailure(name)
           // 5. run
-          return yield* runAndSave(stage, a.key, a.preImage, reason, lock, (outs) => lockUpdates.set(name, lockEntry(outs)))
+          return yield* runAndSave(stage, a.key, a.preImage, reason, lock, (outs) => lockUpdates.set(name, lockEntry(outs)), Effect.asVoid(Deferred.succeed(done.get(name)!, true)))
         }))
       })
 
@@ -385,7 +385,9 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
       preImage: PreImage,
       reason: string,
       lock: HeldLock,
-      setLock: (outs: Readonly<Record<string, string>>) => void
+      setLock: (outs: Readonly<Record<string, string>>) => void,
+      /** The outs are in place and hashed: downstream stages may start. */
+      outsReady: Effect.Effect<void>
     ) =>
       Effect.gen(function*() {
         const name = stage.name
@@ -440,12 +442,19 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         }
         // 7. save objects (hashing outs as they are copied), then the record last
         const saved: Record<string, OutEntry> = {}
-        for (const p of outs) {
-          const out = yield* store.save(path.join(graph.workspace, p))
-          saved[p] = out.entry
-          // Downstream stages hash these files as deps: let them find the hashes.
-          yield* hasher.remember(out.files)
-        }
+        const staged: Array<StagedOut> = []
+        yield* Effect.forEach(outs, (p) =>
+          Effect.gen(function*() {
+            const out = yield* store.stage(path.join(graph.workspace, p))
+            staged.push(out)
+            saved[p] = out.entry
+            // Downstream stages hash these files as deps: let them find the hashes.
+            yield* hasher.remember(out.files)
+          }), { discard: true }).pipe(Effect.onError(() => Effect.sync(() => staged.forEach((o) => o.abort()))))
+        // Downstream stages need the outs and their hashes, not the store's copies: they start
+        // while the copies reach the disk.
+        yield* outsReady
+        yield* Effect.forEach(staged, (o) => o.commit, { discard: true }).pipe(Effect.ensuring(Effect.sync(() => staged.forEach((o) => o.abort()))))
         const logHash = run.log === "" ? null : yield* store.putBlob(run.log)
         const durationMs = Date.now() - t0
         yield* store.writeRecord({

@@ -397,21 +397,28 @@ const killGroup = (pid: number, signal: NodeJS.Signals) => {
   }
 }
 
-/** Holds one of the pool's jobs while `effect` runs; `undefined` when the wait was cancelled. */
+/** Waits for one of the pool's jobs; `undefined` when the pool dropped the wait. */
+const takeJob = (pool: JobPool) =>
+  Effect.callback<JobTicket | undefined, StoreError>((resume) => {
+    // `granted` may come at once, from inside acquire: the ticket is read when the fiber resumes.
+    const ticket: JobTicket = pool.acquire({
+      granted: () => resume(Effect.sync(() => ticket)),
+      cancelled: () => resume(Effect.succeed(undefined)),
+      failed: (message) => resume(Effect.fail(new StoreError({ path: "jobs", reason: message })))
+    })
+    // Interrupted: give up the place, or the job if it was granted meanwhile.
+    return Effect.sync(() => {
+      ticket.cancel()
+      ticket.release()
+    })
+  })
+
+/** Holds one of the pool's jobs while `effect` runs; `undefined` when the pool dropped the wait. */
 export const withJob = <A, E, R>(pool: JobPool, effect: Effect.Effect<A, E, R>): Effect.Effect<A | undefined, E | StoreError, R> =>
-  Effect.acquireUseRelease(
-    Effect.callback<JobTicket | undefined, StoreError>((resume) => {
-      // `granted` may come at once, from inside acquire: the ticket is read when the fiber resumes.
-      const ticket: JobTicket = pool.acquire({
-        granted: () => resume(Effect.sync(() => ticket)),
-        cancelled: () => resume(Effect.succeed(undefined)),
-        failed: (message) => resume(Effect.fail(new StoreError({ path: "jobs", reason: message })))
-      })
-      return Effect.sync(() => ticket.cancel())
-    }),
-    (ticket) => ticket === undefined ? Effect.succeed(undefined) : effect,
-    (ticket) => Effect.sync(() => ticket?.release())
-  )
+  // The wait and the work can be interrupted; between them, the job is never left unheld.
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(restore(takeJob(pool)), (ticket) =>
+      ticket === undefined ? Effect.succeed(undefined) : restore(effect).pipe(Effect.ensuring(Effect.sync(() => ticket.release())))))
 
 /**
  * Runs the process once the pool has a job for it. `onStart` runs when it has started (the

@@ -32,6 +32,13 @@ export interface SavedOut {
   readonly files: ReadonlyArray<KnownFile>
 }
 
+/** An out copied into the store's staging area and hashed; `commit` syncs it and gives it its name. */
+export interface StagedOut extends SavedOut {
+  readonly commit: Effect.Effect<void, StoreError>
+  /** Drops the staged copy instead (no effect once `commit` has begun). */
+  readonly abort: () => void
+}
+
 export interface RunRecord {
   readonly v: 1
   readonly key: string
@@ -67,6 +74,11 @@ export interface ArtifactStoreShape {
    * meanwhile, and an out is read once rather than once to hash and again to save.
    */
   readonly save: (abs: string) => Effect.Effect<SavedOut, StoreError>
+  /**
+   * `save` in two steps: the copy and its hashes first, then (`commit`) the wait for the disk.
+   * Whoever needs only the hashes can go on before the commit.
+   */
+  readonly stage: (abs: string) => Effect.Effect<StagedOut, StoreError>
   readonly putBlob: (data: Buffer | string) => Effect.Effect<ContentHash, StoreError>
   readonly readBlob: (hash: string) => Effect.Effect<Buffer | undefined>
   readonly readRecord: (key: StageKey | string) => Effect.Effect<RunRecord | undefined>
@@ -250,10 +262,26 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     }
   }
 
-  const saveFile = (abs: string): Effect.Effect<KnownFile, StoreError> =>
-    Effect.try({ try: () => stageFile(abs), catch: ioError(abs) }).pipe(
-      Effect.flatMap(({ known, staged }) => staged === undefined ? Effect.succeed(known) : Effect.as(commitStaged(staged.fd, staged.tmp, known.hash), known))
-    )
+  /** Stages a file; the commit is a no-op when the store has its bytes already. */
+  const stageOne = (abs: string): { readonly known: KnownFile; readonly commit: Effect.Effect<void, StoreError>; readonly abort: () => void } => {
+    const { known, staged } = stageFile(abs)
+    if (staged === undefined) return { known, commit: Effect.void, abort: () => {} }
+    // The fd belongs to whichever comes first: closing it twice could close a file opened since.
+    let settled = false
+    return {
+      known,
+      commit: Effect.suspend(() => {
+        settled = true
+        return commitStaged(staged.fd, staged.tmp, known.hash)
+      }),
+      abort: () => {
+        if (settled) return
+        settled = true
+        fs.closeSync(staged.fd)
+        fs.rmSync(staged.tmp, { force: true })
+      }
+    }
+  }
 
   const putBytes = (data: Buffer): ContentHash => {
     const hash = sha256(data)
@@ -323,6 +351,43 @@ export const makeStore = (root: string): ArtifactStoreShape => {
       })
     })
 
+  const stage = (abs: string): Effect.Effect<StagedOut, StoreError> =>
+    Effect.try({
+      try: (): StagedOut => {
+        let st: fs.Stats
+        try {
+          st = fs.statSync(abs)
+        } catch {
+          throw new Error("was not produced by the stage")
+        }
+        if (!st.isDirectory()) {
+          const { known, commit, abort } = stageOne(abs)
+          return { entry: { type: "file", hash: known.hash }, files: [known], commit, abort }
+        }
+        const staged: Array<{ readonly rel: string } & ReturnType<typeof stageOne>> = []
+        try {
+          for (const f of listTree(abs)) staged.push({ rel: f.rel, ...stageOne(f.abs) })
+        } catch (e) {
+          for (const f of staged) f.abort()
+          throw e
+        }
+        const files = staged.map((f) => f.known)
+        const manifest: TreeManifest = { type: "tree", entries: staged.map((f) => [f.rel, f.known.hash, fileMode(f.known.stat)] as const) }
+        const bytes = manifestBytes(manifest)
+        return {
+          entry: { type: "dir", hash: sha256(bytes) },
+          files,
+          // The manifest names the files: it is written after they are.
+          commit: Effect.forEach(staged, (f) => f.commit, { discard: true }).pipe(
+            Effect.andThen(Effect.try({ try: () => void putBytes(bytes), catch: ioError(abs) })),
+            Effect.ensuring(Effect.sync(() => staged.forEach((f) => f.abort())))
+          ),
+          abort: () => staged.forEach((f) => f.abort())
+        }
+      },
+      catch: ioError(abs)
+    })
+
   const readRecordSync = (file: string): RunRecord | undefined => {
     // Most lookups miss (every stage of a first run); a miss should not cost an exception.
     if (!fs.existsSync(file)) return undefined
@@ -337,20 +402,8 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     root,
     tmpDir,
     objectPath,
-    save: (abs) =>
-      Effect.gen(function*() {
-        const st = yield* Effect.try({ try: () => fs.statSync(abs), catch: () => ioError(abs)(new Error("was not produced by the stage")) })
-        if (!st.isDirectory()) {
-          const known = yield* saveFile(abs)
-          return { entry: { type: "file", hash: known.hash }, files: [known] } satisfies SavedOut
-        }
-        const tree = yield* Effect.try({ try: () => listTree(abs), catch: ioError(abs) })
-        const files: Array<KnownFile> = []
-        for (const f of tree) files.push(yield* saveFile(f.abs))
-        const manifest: TreeManifest = { type: "tree", entries: tree.map((f, i) => [f.rel, files[i]!.hash, fileMode(files[i]!.stat)] as const) }
-        const treeHash = yield* Effect.try({ try: () => putBytes(manifestBytes(manifest)), catch: ioError(abs) })
-        return { entry: { type: "dir", hash: treeHash }, files } satisfies SavedOut
-      }),
+    save: (abs) => Effect.tap(stage(abs), (staged) => staged.commit),
+    stage,
     // Logs are saved for every stage that prints: off the engine's loop, like outs.
     putBlob: (data) =>
       Effect.suspend(() => {
