@@ -2,8 +2,8 @@
 // Starts the bundled CLI with V8's code cache. Start-up is part of the no-op budget: compiling
 // the bundle costs more than checking two hundred fresh stages, and Node 20 has no built-in
 // compile cache for modules. Each file of the bundle (the entry and the chunks it loads) gets a
-// cache beside it, written after its first use (and again whenever V8 rejects it, e.g. after a
-// Node upgrade), atomically.
+// cache beside it, written after its first use (and again whenever the file changes or V8 rejects
+// the cache, e.g. after a Node upgrade), atomically.
 "use strict"
 const fs = require("node:fs")
 const path = require("node:path")
@@ -34,25 +34,42 @@ const answeredFromSnapshot = () => {
 }
 const pendingCaches = []
 
+/**
+ * V8 checks a code cache against the length of its source only, so a rebuilt file of the same
+ * length would run stale code. Each cache starts with the identity of the file it was made from
+ * (inode, size, mtime in ns), taken before the file is read: a file replaced meanwhile gets a
+ * stamp that no later start matches.
+ */
+const stampOf = (file) => {
+  const st = fs.statSync(file, { bigint: true })
+  const stamp = Buffer.alloc(24)
+  stamp.writeBigUInt64LE(BigInt.asUintN(64, st.ino), 0)
+  stamp.writeBigUInt64LE(BigInt.asUintN(64, st.size), 8)
+  stamp.writeBigUInt64LE(BigInt.asUintN(64, st.mtimeNs), 16)
+  return stamp
+}
+
 /** Compiles a CommonJS file of the bundle, with its code cache when there is a valid one. */
 const compileCached = (file) => {
   const cacheFile = `${file}.${process.version}.v8cache`
+  const stamp = stampOf(file)
   let cachedData
   try {
-    cachedData = fs.readFileSync(cacheFile)
+    const data = fs.readFileSync(cacheFile)
+    if (data.length > stamp.length && data.subarray(0, stamp.length).equals(stamp)) cachedData = data.subarray(stamp.length)
   } catch {
     cachedData = undefined
   }
   const script = new vm.Script(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file, cachedData })
-  if (cachedData === undefined || script.cachedDataRejected) pendingCaches.push([script, cacheFile])
+  if (cachedData === undefined || script.cachedDataRejected) pendingCaches.push([script, cacheFile, stamp])
   return script.runInThisContext()
 }
 
 process.once("exit", () => {
-  for (const [script, cacheFile] of pendingCaches) {
+  for (const [script, cacheFile, stamp] of pendingCaches) {
     try {
       const tmp = `${cacheFile}.${process.pid}.tmp`
-      fs.writeFileSync(tmp, script.createCachedData())
+      fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]))
       fs.renameSync(tmp, cacheFile)
     } catch {
       // A read-only install runs without a cache.
