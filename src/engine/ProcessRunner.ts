@@ -93,8 +93,11 @@ export interface JobPool {
   /** Starts the process once a job is free; the job ends with the process. */
   readonly start: (spec: StartSpec, handlers: StartHandlers) => Ticket
   readonly acquire: (handlers: { readonly granted: () => void; readonly cancelled: () => void; readonly failed: (message: string) => void }) => JobTicket
-  /** Drops everything still waiting (a failure stops new work); their `cancelled` handlers run. */
-  readonly cancelWaiting: () => void
+  /**
+   * No new work (a failure without --keep-going): everything still waiting, and everything given
+   * to the pool from now on, is dropped; their `cancelled` handlers run.
+   */
+  readonly stop: () => void
   readonly close: () => void
 }
 
@@ -104,8 +107,8 @@ export interface PoolOptions {
   /** What the pool's commands start from; each adds its own variables. */
   readonly env: NodeJS.ProcessEnv
   /**
-   * A command that fails (exits non-zero or by a signal) drops everything still waiting, where
-   * the jobs are kept, before the next one could start: the run stops new work (no --keep-going).
+   * A command that fails (exits non-zero or by a signal) stops the pool where the jobs are kept,
+   * before the next one could start: the run stops new work (no --keep-going).
    */
   readonly stopOnFailure: boolean
 }
@@ -146,10 +149,11 @@ const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
   const enqueue = (go: () => void, cancelled: () => void): number => {
     const id = nextId++
     onCancel.set(id, cancelled)
-    jobs.add(id, () => {
+    const added = jobs.add(id, () => {
       onCancel.delete(id)
       go()
     })
+    if (!added) dropped(id)
     return id
   }
   const dropped = (id: number) => {
@@ -160,8 +164,8 @@ const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
   const cancel = (id: number) => {
     if (jobs.cancel(id)) dropped(id)
   }
-  const cancelWaiting = () => {
-    for (const id of jobs.cancelAll()) dropped(id)
+  const stop = () => {
+    for (const id of jobs.stop()) dropped(id)
   }
   return {
     env,
@@ -181,7 +185,7 @@ const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
           },
           exited: (code, signal) => {
             handlers.exited(code, signal)
-            if (stopOnFailure && (code !== 0 || signal !== null)) cancelWaiting()
+            if (stopOnFailure && (code !== 0 || signal !== null)) stop()
             end()
           }
         })
@@ -206,7 +210,7 @@ const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
         }
       }
     },
-    cancelWaiting,
+    stop,
     close: () => {}
   }
 }
@@ -372,7 +376,7 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
             release
           }
         },
-        cancelWaiting: () => send(pool, { t: "drain", pool }),
+        stop: () => send(pool, { t: "stop", pool }),
         close: () => {
           poolSpecs.delete(pool)
           if (launcher?.connected === true) launcher.send({ t: "close", pool })

@@ -23,11 +23,17 @@ describe("JobQueue", () => {
     expect(q.cancel("c")).toBe(false)
     q.done()
     expect(started).toEqual(["a", "b"])
-    expect(q.cancelAll()).toEqual(["d"])
     q.done()
-    expect(started).toEqual(["a", "b"])
-    // The pool is free again: a new entry starts at once.
-    q.add("e", () => started.push("e"))
-    expect(started).toEqual(["a", "b", "e"])
+    expect(started).toEqual(["a", "b", "d"])
+  })
+
+  it("once stopped, drops what waits and refuses what comes later", () => {
+    const q = makeJobQueue<string>(1)
+    const started: Array<string> = []
+    for (const k of ["a", "b", "c"]) expect(q.add(k, () => started.push(k))).toBe(true)
+    expect(q.stop()).toEqual(["b", "c"])
+    q.done()
+    expect(q.add("d", () => started.push("d"))).toBe(false)
+    expect(started).toEqual(["a"])
   })
 })

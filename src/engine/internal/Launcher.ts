@@ -16,10 +16,12 @@
  *                                   with stopOnFailure, a command that fails drops what waits
  *   `spawn {id, pool, file, args, cwd, env, groupLog?}`   start when a job is free (env adds to the pool's)
  *   `acquire {id, pool}`            a job for work the engine does itself; `release {id, pool}` ends it
- *   `cancel {id, pool}`, `drain {pool}`   drop one or every waiting entry; `close {pool}`
+ *   `cancel {id, pool}`             drop a waiting entry
+ *   `stop {pool}`                   no new work: drop every waiting entry, and refuse later ones
+ *   `close {pool}`
  * here → engine: `spawned {id, pid}` or `error {id, message}`, then `data {id, fd, text}` for
  * output and `exit {id, code, signal}` once the process has exited and its output is drained;
- * `granted {id}`; `cancelled {id}` for each entry dropped while waiting.
+ * `granted {id}`; `cancelled {id}` for each entry dropped while waiting or refused.
  * When the engine goes away (even by SIGKILL) the channel closes and this process exits, leaving
  * running stages alone, as they would be had the engine started them itself.
  */
@@ -44,7 +46,7 @@ type Request =
   | SpawnRequest
   | { readonly t: "pool"; readonly pool: number; readonly limit: number; readonly env: NodeJS.ProcessEnv; readonly stopOnFailure: boolean }
   | { readonly t: "acquire" | "release" | "cancel"; readonly id: number; readonly pool: number }
-  | { readonly t: "drain" | "close"; readonly pool: number }
+  | { readonly t: "stop" | "close"; readonly pool: number }
 
 interface Pool {
   readonly jobs: JobQueue<number>
@@ -52,9 +54,9 @@ interface Pool {
   readonly stopOnFailure: boolean
 }
 
-/** Drops everything waiting in the pool; the engine hears of each. */
-const drain = (pool: Pool | undefined) => {
-  for (const id of pool?.jobs.cancelAll() ?? []) send({ t: "cancelled", id })
+/** No new work in the pool: what waits is dropped, and the engine hears of each. */
+const stop = (pool: Pool | undefined) => {
+  for (const id of pool?.jobs.stop() ?? []) send({ t: "cancelled", id })
 }
 
 const pools = new Map<number, Pool>()
@@ -104,7 +106,7 @@ const start = (req: SpawnRequest, pool: Pool) => {
   child.on("close", (code, signal) => {
     if (!failed) send({ t: "exit", id: req.id, code, signal })
     // A failure stops new work at once: nothing waiting starts in the time the engine takes to hear of it.
-    if (pool.stopOnFailure && (code !== 0 || signal !== null)) drain(pool)
+    if (pool.stopOnFailure && (code !== 0 || signal !== null)) stop(pool)
     end()
   })
 }
@@ -118,24 +120,27 @@ const handle = (req: Request) => {
   switch (req.t) {
     case "spawn":
       if (pool === undefined) return send({ t: "error", id: req.id, message: `unknown job pool ${req.pool}` })
-      return pool.jobs.add(req.id, () => {
-        try {
-          start(req, pool)
-        } catch (e) {
-          pool.jobs.done()
-          send({ t: "error", id: req.id, message: (e as Error).message })
-        }
-      })
+      if (
+        !pool.jobs.add(req.id, () => {
+          try {
+            start(req, pool)
+          } catch (e) {
+            pool.jobs.done()
+            send({ t: "error", id: req.id, message: (e as Error).message })
+          }
+        })
+      ) send({ t: "cancelled", id: req.id })
+      return
     case "acquire":
-      if (pool === undefined) return send({ t: "cancelled", id: req.id })
-      return pool.jobs.add(req.id, () => send({ t: "granted", id: req.id }))
+      if (pool === undefined || !pool.jobs.add(req.id, () => send({ t: "granted", id: req.id }))) send({ t: "cancelled", id: req.id })
+      return
     case "release":
       return pool?.jobs.done()
     case "cancel":
       if (pool?.jobs.cancel(req.id) === true) send({ t: "cancelled", id: req.id })
       return
-    case "drain":
-      return drain(pool)
+    case "stop":
+      return stop(pool)
     case "close":
       pools.delete(req.pool)
   }
