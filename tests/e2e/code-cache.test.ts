@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { repoRoot } from "./rig.js"
+import { privateInstall } from "./rig.js"
 
 /**
  * bin/cairn.cjs runs the bundle with V8 code caches written beside it. V8 checks a cache against
@@ -13,15 +12,7 @@ import { repoRoot } from "./rig.js"
 describe("the CLI's code cache", () => {
   let install: string
   beforeEach(() => {
-    // A private copy of the install, so rebuilding it disturbs no other test.
-    install = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-install-"))
-    fs.mkdirSync(path.join(install, "bin"))
-    fs.mkdirSync(path.join(install, "dist", "bin"), { recursive: true })
-    fs.copyFileSync(path.join(repoRoot, "bin", "cairn.cjs"), path.join(install, "bin", "cairn.cjs"))
-    for (const f of ["cairn.cjs", "fastpath.cjs", "launcher.cjs", "stage-worker.js"]) {
-      fs.copyFileSync(path.join(repoRoot, "dist", "bin", f), path.join(install, "dist", "bin", f))
-    }
-    fs.symlinkSync(path.join(repoRoot, "dist", "bin", "chunks"), path.join(install, "dist", "bin", "chunks"))
+    install = privateInstall()
   })
   afterEach(() => fs.rmSync(install, { recursive: true, force: true }))
 

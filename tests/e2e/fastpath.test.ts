@@ -1,8 +1,7 @@
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { cliPath, type CliResult, repoRoot, Rig, spawnSync } from "./rig.js"
+import { cliPath, type CliResult, privateInstall, Rig, spawnSync } from "./rig.js"
 
 const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0
 
@@ -201,16 +200,8 @@ describe("no-op fast path", () => {
   })
 
   it("a different cairn build is not trusted", () => {
-    // A private copy of the install, so rebuilding it disturbs no other test.
-    const install = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-install-"))
+    const install = privateInstall()
     try {
-      fs.mkdirSync(path.join(install, "bin"))
-      fs.mkdirSync(path.join(install, "dist", "bin"), { recursive: true })
-      fs.copyFileSync(path.join(repoRoot, "bin", "cairn.cjs"), path.join(install, "bin", "cairn.cjs"))
-      for (const f of ["cairn.cjs", "fastpath.cjs", "launcher.cjs", "stage-worker.js"]) {
-        fs.copyFileSync(path.join(repoRoot, "dist", "bin", f), path.join(install, "dist", "bin", f))
-      }
-      fs.symlinkSync(path.join(repoRoot, "dist", "bin", "chunks"), path.join(install, "dist", "bin", "chunks"))
       const run = (): CliResult => {
         const r = spawnSync(process.execPath, [path.join(install, "bin", "cairn.cjs"), "run"], {
           cwd: rig.dir,

@@ -116,3 +116,19 @@ export const isAlive = (pid: number): boolean => {
 }
 
 export { spawnSync }
+
+/**
+ * A private copy of the built CLI (bin/cairn.cjs and dist/bin, chunks shared by a symlink), so a
+ * test can change the bundle without disturbing any other test. The caller removes it.
+ */
+export const privateInstall = (): string => {
+  const install = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-install-"))
+  fs.mkdirSync(path.join(install, "bin"))
+  fs.mkdirSync(path.join(install, "dist", "bin"), { recursive: true })
+  fs.copyFileSync(path.join(repoRoot, "bin", "cairn.cjs"), path.join(install, "bin", "cairn.cjs"))
+  for (const f of ["cairn.cjs", "fastpath.cjs", "launcher.cjs", "stage-worker.js"]) {
+    fs.copyFileSync(path.join(repoRoot, "dist", "bin", f), path.join(install, "dist", "bin", f))
+  }
+  fs.symlinkSync(path.join(repoRoot, "dist", "bin", "chunks"), path.join(install, "dist", "bin", "chunks"))
+  return install
+}
