@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
@@ -26,6 +27,17 @@ describe("the cairn command's environment", () => {
     expect(r.stderr).not.toContain("extra certs")
     expect(rig.read("seen.txt")).toBe(missing)
     expect(rig.read("leaked.txt").trim()).toBe("0")
+  })
+
+  it("runs through a link, as npm installs it (node_modules/.bin/cairn → ../cairn/bin/cairn)", () => {
+    rig = new Rig()
+    rig.write("cairn.yaml", "stages:\n  a:\n    cmd: echo ok > a.txt\n    outs: [a.txt]\n")
+    const bin = rig.path("node_modules/.bin")
+    fs.mkdirSync(bin, { recursive: true })
+    fs.symlinkSync(path.relative(bin, command), path.join(bin, "cairn"))
+    const r = spawnSync(path.join(bin, "cairn"), ["run"], { cwd: rig.dir, encoding: "utf8", env: { ...process.env, CI: "1" } })
+    expect(r.status, r.stderr).toBe(0)
+    expect(rig.read("a.txt")).toBe("ok\n")
   })
 
   it("leaves the variable unset when it was", () => {
