@@ -292,7 +292,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         }
         // 2-3. hash inputs, fresh? A fresh stage needs no lock: nothing will be written, and a
         // lock file per stage would dominate a no-op run.
-        const quick = options.force ? undefined : yield* assessStage(stage, graph.workspace, lockData.stages[name], pool.env)
+        const quick = options.force ? undefined : yield* assessStage(stage, graph.workspace, lockData.stages[name], pool.options.env)
         if (quick?.state === "fresh") {
           statuses.set(name, "fresh")
           keys.set(name, quick.key)
@@ -309,7 +309,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           // The key stands: an input that changes from here on is caught after the run (step 6).
           const a = quick !== undefined
             ? yield* judgeKey(stage, graph.workspace, lockData.stages[name], quick.key, quick.preImage)
-            : yield* assessStage(stage, graph.workspace, lockData.stages[name], pool.env)
+            : yield* assessStage(stage, graph.workspace, lockData.stages[name], pool.options.env)
           keys.set(name, a.key)
           const lockEntry = (outs: Readonly<Record<string, string>>): LockEntry => ({
             key: a.key,

@@ -62,7 +62,7 @@ interface StartHandlers {
   readonly output: (fd: 1 | 2, text: string) => void
   readonly failed: (message: string) => void
   readonly exited: (code: number | null, signal: NodeJS.Signals | null) => void
-  /** Dropped while it waited for a job (JobPool.cancelWaiting, Ticket.cancel). */
+  /** Dropped while it waited for a job (JobPool.stop, Ticket.cancel). */
   readonly cancelled: () => void
 }
 
@@ -88,8 +88,7 @@ export interface JobTicket extends Ticket {
 
 /** One run's jobs: at most `limit` at once, the rest waiting in arrival order. */
 export interface JobPool {
-  /** The environment the pool's processes start from. */
-  readonly env: NodeJS.ProcessEnv
+  readonly options: PoolOptions
   /** Starts the process once a job is free; the job ends with the process. */
   readonly start: (spec: StartSpec, handlers: StartHandlers) => Ticket
   readonly acquire: (handlers: { readonly granted: () => void; readonly cancelled: () => void; readonly failed: (message: string) => void }) => JobTicket
@@ -118,7 +117,9 @@ export interface LauncherShape {
   readonly openPool: (options: PoolOptions) => JobPool
 }
 
-const startHere = (spec: StartSpec, ipc: boolean, handlers: Omit<StartHandlers, "cancelled">, onMessage?: (m: unknown) => void) => {
+/** Starts a process from this process (with an IPC channel when `onMessage` is given). */
+const startHere = (spec: StartSpec, handlers: Omit<StartHandlers, "cancelled">, onMessage?: (m: unknown) => void) => {
+  const ipc = onMessage !== undefined
   let child: ChildProcess
   try {
     child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", "pipe", ...(ipc ? ["ipc" as const] : [])] })
@@ -130,7 +131,7 @@ const startHere = (spec: StartSpec, ipc: boolean, handlers: Omit<StartHandlers, 
   let failed = false
   child.stdout!.on("data", (chunk: Buffer) => handlers.output(1, chunk.toString("utf8")))
   child.stderr!.on("data", (chunk: Buffer) => handlers.output(2, chunk.toString("utf8")))
-  if (onMessage) child.on("message", onMessage)
+  if (onMessage !== undefined) child.on("message", onMessage)
   child.on("error", (e) => {
     failed = true
     handlers.failed(e.message)
@@ -141,9 +142,43 @@ const startHere = (spec: StartSpec, ipc: boolean, handlers: Omit<StartHandlers, 
   })
 }
 
+/**
+ * Starts a process from this process on one of the pool's jobs, which ends with the process. A
+ * failed process stops the pool first when the pool says so (PoolOptions.stopOnFailure).
+ */
+const startOnJob = (pool: JobPool, spec: StartSpec, handlers: StartHandlers, onMessage?: (m: unknown) => void): Ticket => {
+  let job: JobTicket | undefined
+  let ended = false
+  const end = () => {
+    ended = true
+    job?.release()
+  }
+  job = pool.acquire({
+    granted: () =>
+      startHere({ ...spec, env: { ...pool.options.env, ...spec.env } }, {
+        ...handlers,
+        exited: (code, signal) => {
+          handlers.exited(code, signal)
+          // Before the job ends: nothing waiting may start after a failure.
+          if (pool.options.stopOnFailure && (code !== 0 || signal !== null)) pool.stop()
+          end()
+        },
+        failed: (message) => {
+          end()
+          handlers.failed(message)
+        }
+      }, onMessage),
+    cancelled: handlers.cancelled,
+    failed: handlers.failed
+  })
+  // A start that failed at once, inside acquire, ended before the ticket existed.
+  if (ended) job.release()
+  return job
+}
+
 /** Jobs kept and processes started in this process. */
-const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
-  const jobs = makeJobQueue<number>(limit)
+const inProcessPool = (options: PoolOptions): JobPool => {
+  const jobs = makeJobQueue<number>(options.limit)
   const onCancel = new Map<number, () => void>()
   let nextId = 0
   const enqueue = (go: () => void, cancelled: () => void): number => {
@@ -167,31 +202,9 @@ const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
   const stop = () => {
     for (const id of jobs.stop()) dropped(id)
   }
-  return {
-    env,
-    start: (spec, handlers) => {
-      const id = enqueue(() => {
-        let ended = false
-        const end = () => {
-          if (ended) return
-          ended = true
-          jobs.done()
-        }
-        startHere({ ...spec, env: { ...env, ...spec.env } }, false, {
-          ...handlers,
-          failed: (message) => {
-            end()
-            handlers.failed(message)
-          },
-          exited: (code, signal) => {
-            handlers.exited(code, signal)
-            if (stopOnFailure && (code !== 0 || signal !== null)) stop()
-            end()
-          }
-        })
-      }, handlers.cancelled)
-      return { cancel: () => cancel(id) }
-    },
+  const pool: JobPool = {
+    options,
+    start: (spec, handlers) => startOnJob(pool, spec, handlers),
     acquire: (handlers) => {
       let state: "waiting" | "granted" | "done" = "waiting"
       const id = enqueue(() => {
@@ -213,6 +226,7 @@ const inProcessPool = ({ env, limit, stopOnFailure }: PoolOptions): JobPool => {
     stop,
     close: () => {}
   }
+  return pool
 }
 
 /** Where stage commands start and jobs are kept: this process unless the CLI provides the launcher process. */
@@ -330,7 +344,7 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
       const pool = nextPool++
       poolSpecs.set(pool, options)
       return {
-        env: options.env,
+        options,
         start: (spec, handlers) => {
           const id = nextId++
           running.set(id, { handlers })
@@ -507,35 +521,8 @@ export const runProcess = (
     const start: StartSpec = spec.shell
       ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env, ...groupLog }
       : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, ...groupLog }
-    let ticket: Ticket
-    if (spec.ipc === true) {
-      // The worker's IPC channel must be to this process: it starts here, on a job from the pool.
-      let job: JobTicket | undefined
-      let ended = false
-      const end = () => {
-        ended = true
-        job?.release()
-      }
-      job = pool.acquire({
-        granted: () =>
-          startHere({ ...start, env: { ...pool.env, ...start.env } }, true, {
-            ...handlers,
-            exited: (code, signal) => {
-              end()
-              handlers.exited(code, signal)
-            },
-            failed: (message) => {
-              end()
-              handlers.failed(message)
-            }
-          }, spec.onMessage),
-        cancelled: handlers.cancelled,
-        failed: handlers.failed
-      })
-      // A start that failed at once, inside acquire, ended before the ticket existed.
-      if (ended) job.release()
-      ticket = job
-    } else ticket = pool.start(start, handlers)
+    // A worker's IPC channel must be to this process: it starts here, on a job from the pool.
+    const ticket = spec.ipc === true ? startOnJob(pool, start, handlers, spec.onMessage) : pool.start(start, handlers)
 
     /** Interrupted: give up the place in the queue, or stop the process tree and wait for it. */
     const stop = Effect.callback<void>((done) => {

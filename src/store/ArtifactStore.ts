@@ -26,14 +26,13 @@ export interface OutEntry {
   readonly hash: string
 }
 
-/** A saved out: its entry for the run record, and the hash of every file read while saving it. */
-export interface SavedOut {
+/**
+ * An out copied into the store's staging area and hashed: its entry for the run record and the
+ * hash of every file read; `commit` syncs the copies and gives them their names.
+ */
+export interface StagedOut {
   readonly entry: OutEntry
   readonly files: ReadonlyArray<KnownFile>
-}
-
-/** An out copied into the store's staging area and hashed; `commit` syncs it and gives it its name. */
-export interface StagedOut extends SavedOut {
   readonly commit: Effect.Effect<void, StoreError>
   /** Drops the staged copy instead (no effect once `commit` has begun). */
   readonly abort: () => void
@@ -69,14 +68,11 @@ export class ObjectCorrupt extends Data.TaggedError("ObjectCorrupt")<{
 export interface ArtifactStoreShape {
   readonly root: string
   /**
-   * Copies a workspace file or directory into the store, hashing the bytes as they are copied:
-   * an object's name is always the hash of the bytes it holds, even if the workspace file changes
-   * meanwhile, and an out is read once rather than once to hash and again to save.
-   */
-  readonly save: (abs: string) => Effect.Effect<SavedOut, StoreError>
-  /**
-   * `save` in two steps: the copy and its hashes first, then (`commit`) the wait for the disk.
-   * Whoever needs only the hashes can go on before the commit.
+   * Copies a workspace file or directory into the store's staging area, hashing the bytes as they
+   * are copied: an object's name is always the hash of the bytes it holds, even if the workspace
+   * file changes meanwhile, and an out is read once rather than once to hash and again to save.
+   * `commit` then waits for the disk and names the objects; whoever needs only the hashes can go
+   * on before it.
    */
   readonly stage: (abs: string) => Effect.Effect<StagedOut, StoreError>
   readonly putBlob: (data: Buffer | string) => Effect.Effect<ContentHash, StoreError>
@@ -402,7 +398,6 @@ export const makeStore = (root: string): ArtifactStoreShape => {
     root,
     tmpDir,
     objectPath,
-    save: (abs) => Effect.tap(stage(abs), (staged) => staged.commit),
     stage,
     // Logs are saved for every stage that prints: off the engine's loop, like outs.
     putBlob: (data) =>

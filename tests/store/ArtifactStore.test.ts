@@ -52,7 +52,7 @@ describe("ArtifactStore.stage", () => {
   })
 
   it("stages nothing for bytes the store already has", async () => {
-    await Effect.runPromise(store.save(path.join(dir, "a.txt")))
+    await Effect.runPromise(Effect.flatMap(store.stage(path.join(dir, "a.txt")), (s) => s.commit))
     fs.writeFileSync(path.join(dir, "b.txt"), "alpha\n")
     const staged = await Effect.runPromise(store.stage(path.join(dir, "b.txt")))
     expect(tmpFiles()).toEqual([])
