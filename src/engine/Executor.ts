@@ -379,53 +379,6 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
         return true
       })
 
-    /** Step 7 of the checklist: the outs into the store (copied and hashed), then the record last. */
-    const save = (
-      stage: StageNode,
-      key: string,
-      preImage: PreImage,
-      run: StageRun,
-      t0: number,
-      setLock: (outs: Readonly<Record<string, string>>) => void,
-      outsReady: Effect.Effect<void>
-    ) =>
-      Effect.gen(function*() {
-        const name = stage.name
-        const outs = [...stage.outs, ...stage.metrics]
-        const saved: Record<string, OutEntry> = {}
-        const staged: Array<StagedOut> = []
-        yield* Effect.forEach(outs, (p) =>
-          Effect.gen(function*() {
-            const out = yield* store.stage(path.join(graph.workspace, p))
-            staged.push(out)
-            saved[p] = out.entry
-            // Downstream stages hash these files as deps: let them find the hashes.
-            yield* hasher.remember(out.files)
-          }), { discard: true }).pipe(Effect.onError(() => Effect.sync(() => staged.forEach((o) => o.abort()))))
-        // Downstream stages need the outs and their hashes, not the store's copies: they start
-        // while the copies reach the disk.
-        yield* outsReady
-        yield* Effect.forEach(staged, (o) => o.commit, { discard: true }).pipe(Effect.ensuring(Effect.sync(() => staged.forEach((o) => o.abort()))))
-        const logHash = run.log === "" ? null : yield* store.putBlob(run.log)
-        const durationMs = Date.now() - t0
-        yield* store.writeRecord({
-          v: 1,
-          key,
-          stage: name,
-          preImage,
-          outs: saved,
-          metrics: readMetrics(graph, stage),
-          log: logHash,
-          startedAt: new Date(t0).toISOString(),
-          durationMs,
-          ...(run.backend !== undefined ? { backend: run.backend } : { backend: "process" })
-        })
-        setLock(Object.fromEntries(Object.entries(saved).map(([p, e]) => [p, e.hash])))
-        statuses.set(name, "ran")
-        yield* reporter.emit({ _tag: "Succeeded", stage: name, key, durationMs, cached: true })
-        return true
-      })
-
     const runAndSave = (
       stage: StageNode,
       key: string,
@@ -488,9 +441,41 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
           return true
         }
         // 7. save objects (hashing outs as they are copied), then the record last. The command's
-        // work is done: an interruption (Ctrl-C) waits the few
-        // milliseconds the save takes rather than lose it.
-        return yield* Effect.uninterruptible(save(stage, key, preImage, run, t0, setLock, outsReady))
+        // work is done: an interruption (Ctrl-C) waits the moment the save takes rather than lose it.
+        return yield* Effect.uninterruptible(Effect.gen(function*() {
+          const saved: Record<string, OutEntry> = {}
+          const staged: Array<StagedOut> = []
+          yield* Effect.forEach(outs, (p) =>
+            Effect.gen(function*() {
+              const out = yield* store.stage(path.join(graph.workspace, p))
+              staged.push(out)
+              saved[p] = out.entry
+              // Downstream stages hash these files as deps: let them find the hashes.
+              yield* hasher.remember(out.files)
+            }), { discard: true }).pipe(Effect.onError(() => Effect.sync(() => staged.forEach((o) => o.abort()))))
+          // Downstream stages need the outs and their hashes, not the store's copies: they start
+          // while the copies reach the disk.
+          yield* outsReady
+          yield* Effect.forEach(staged, (o) => o.commit, { discard: true }).pipe(Effect.ensuring(Effect.sync(() => staged.forEach((o) => o.abort()))))
+          const logHash = run.log === "" ? null : yield* store.putBlob(run.log)
+          const durationMs = Date.now() - t0
+          yield* store.writeRecord({
+            v: 1,
+            key,
+            stage: name,
+            preImage,
+            outs: saved,
+            metrics: readMetrics(graph, stage),
+            log: logHash,
+            startedAt: new Date(t0).toISOString(),
+            durationMs,
+            ...(run.backend !== undefined ? { backend: run.backend } : { backend: "process" })
+          })
+          setLock(Object.fromEntries(Object.entries(saved).map(([p, e]) => [p, e.hash])))
+          statuses.set(name, "ran")
+          yield* reporter.emit({ _tag: "Succeeded", stage: name, key, durationMs, cached: true })
+          return true
+        }))
       }).pipe(
         Effect.catchTag("StoreError", (e: StoreError) =>
           Effect.gen(function*() {
