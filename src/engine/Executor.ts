@@ -28,6 +28,7 @@ import { ArtifactStore, type OutEntry, type RunRecord, type StagedOut } from "..
 import { acquireLock, type HeldLock } from "../store/Locks.js"
 import { type LockEntry, readLockFile, updateLockFile } from "../store/LockFile.js"
 import { assessStage, hashDeps, judgeKey } from "./Assess.js"
+import { makeOutputFiles, type OutputFiles } from "./internal/OutputFiles.js"
 import { type JobPool, Launcher, runProcess, withJob } from "./ProcessRunner.js"
 
 export interface RunOptions {
@@ -116,7 +117,7 @@ export const parseMetricLine = (line: string): Omit<Extract<RunEvent, { _tag: "P
  * Runs the stage's command or built-in on one of the pool's jobs, streaming its output as events;
  * `started` runs once it has a job and has started.
  */
-const execute = (graph: Graph, stage: StageNode, lock: HeldLock, pool: JobPool, started: Effect.Effect<void>) =>
+const execute = (graph: Graph, stage: StageNode, lock: HeldLock, pool: JobPool, output: OutputFiles, started: Effect.Effect<void>) =>
   Effect.gen(function*() {
     const reporter = yield* Reporter
     const lines: Array<string> = []
@@ -144,6 +145,7 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, pool: JobPool, 
           shell: typeof cmd === "string",
           cwd: graph.workspace,
           env,
+          output,
           onLine,
           onSpawn: (pid) => lock.setChild(pid),
           ...(lock.groupLog !== undefined ? { groupLog: lock.groupLog } : {})
@@ -160,6 +162,7 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, pool: JobPool, 
           ipc: true,
           cwd: graph.workspace,
           env,
+          output,
           onLine,
           ...(lock.groupLog !== undefined ? { groupLog: lock.groupLog } : {}),
           onSpawn: (pid, child) => {
@@ -254,6 +257,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     for (const name of order) done.set(name, yield* Deferred.make<boolean>())
     // Copied once: every read of process.env goes through the runtime, one variable at a time.
     const pool = (yield* Launcher).openPool({ limit: Math.max(1, options.jobs), env: { ...process.env }, stopOnFailure: !options.keepGoing })
+    const output = makeOutputFiles(store.tmpDir)
     /** After a failure without --keep-going: no stage starts, and what waits for a job is dropped. */
     const stopNewWork = Effect.suspend(() => {
       if (options.keepGoing) return Effect.void
@@ -405,7 +409,7 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
             t0 = Date.now()
             return reporter.emit({ _tag: "Started", stage: name, key, reason })
           })
-          const exec = execute(graph, stage, lock, pool, started).pipe(
+          const exec = execute(graph, stage, lock, pool, output, started).pipe(
             Effect.onInterrupt(() =>
               removeOuts(graph, stage).pipe(
                 Effect.andThen(Effect.sync(() => statuses.set(name, "interrupted"))),
@@ -497,7 +501,10 @@ export const runGraph = (graph: Graph, options: RunOptions) =>
     yield* Effect.forEach(order, (name) =>
       stageFlow(name).pipe(
         Effect.onExit((exit) => Deferred.succeed(done.get(name)!, Exit.isSuccess(exit) && exit.value === true))
-      ), { concurrency: "unbounded", discard: true }).pipe(Effect.ensuring(writeLock), Effect.ensuring(Effect.sync(() => pool.close())))
+      ), { concurrency: "unbounded", discard: true }).pipe(Effect.ensuring(writeLock), Effect.ensuring(Effect.sync(() => {
+        pool.close()
+        output.close()
+      })))
 
     const counts: Record<string, number> = {}
     for (const s of statuses.values()) counts[s] = (counts[s] ?? 0) + 1

@@ -18,6 +18,8 @@ import * as fs from "node:fs"
 import { Context, Effect } from "effect"
 import { StoreError } from "../core/Errors.js"
 import { makeJobQueue } from "./internal/JobQueue.js"
+import { makeLineReader, type OutputFiles } from "./internal/OutputFiles.js"
+import { whenGroupEnds } from "./internal/ProcessGroup.js"
 
 export interface ProcessSpec {
   readonly command: string
@@ -29,6 +31,8 @@ export interface ProcessSpec {
   readonly shell: boolean
   /** Opens an IPC channel (for stage workers). */
   readonly ipc?: boolean
+  /** The run's output files: stdout and stderr go to one, read back as lines for `onLine`. */
+  readonly output: OutputFiles
   readonly onLine: (line: string) => void
   readonly onMessage?: (message: unknown) => void
   readonly onSpawn?: (pid: number, child: ChildProcess | undefined) => void
@@ -59,7 +63,6 @@ export interface ProcessResult {
 /** What a process given to a pool reports, wherever it starts. */
 interface StartHandlers {
   readonly spawned: (pid: number, child: ChildProcess | undefined) => void
-  readonly output: (fd: 1 | 2, text: string) => void
   readonly failed: (message: string) => void
   readonly exited: (code: number | null, signal: NodeJS.Signals | null) => void
   /** Dropped while it waited for a job (JobPool.stop, Ticket.cancel). */
@@ -71,6 +74,8 @@ interface StartSpec {
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly env: NodeJS.ProcessEnv
+  /** The file stdout and stderr append to. */
+  readonly output: string
   readonly groupLog?: GroupLog
 }
 
@@ -122,23 +127,27 @@ const startHere = (spec: StartSpec, handlers: Omit<StartHandlers, "cancelled">, 
   const ipc = onMessage !== undefined
   let child: ChildProcess
   try {
-    child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", "pipe", "pipe", ...(ipc ? ["ipc" as const] : [])] })
+    const output = fs.openSync(spec.output, "a")
+    try {
+      child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", output, output, ...(ipc ? ["ipc" as const] : [])] })
+    } finally {
+      fs.closeSync(output)
+    }
   } catch (e) {
     handlers.failed((e as Error).message)
     return
   }
   logGroup(spec.groupLog, child.pid)
   let failed = false
-  child.stdout!.on("data", (chunk: Buffer) => handlers.output(1, chunk.toString("utf8")))
-  child.stderr!.on("data", (chunk: Buffer) => handlers.output(2, chunk.toString("utf8")))
   if (onMessage !== undefined) child.on("message", onMessage)
   child.on("error", (e) => {
     failed = true
     handlers.failed(e.message)
   })
   child.on("spawn", () => handlers.spawned(child.pid!, child))
+  // "close", not "exit": a worker's last messages may still be on their way when it exits.
   child.on("close", (code, signal) => {
-    if (!failed) handlers.exited(code, signal)
+    if (!failed) whenGroupEnds(child.pid!, () => handlers.exited(code, signal))
   })
 }
 
@@ -236,8 +245,6 @@ interface LauncherMessage {
   readonly t: string
   readonly id: number
   readonly pid?: number
-  readonly fd?: 1 | 2
-  readonly text?: string
   readonly message?: string
   readonly code?: number | null
   readonly signal?: NodeJS.Signals | null
@@ -284,8 +291,7 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
     if (m.t === "spawned") {
       run.pid = m.pid
       run.handlers.spawned(m.pid!, undefined)
-    } else if (m.t === "data") run.handlers.output(m.fd!, m.text!)
-    else if (m.t === "cancelled") {
+    } else if (m.t === "cancelled") {
       running.delete(m.id)
       run.handlers.cancelled()
     } else if (m.t === "error") {
@@ -348,7 +354,7 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
         start: (spec, handlers) => {
           const id = nextId++
           running.set(id, { handlers })
-          send(pool, { t: "spawn", id, pool, file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, groupLog: spec.groupLog })
+          send(pool, { t: "spawn", id, pool, file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, output: spec.output, groupLog: spec.groupLog })
           return { cancel: () => send(pool, { t: "cancel", id, pool }) }
         },
         acquire: (handlers) => {
@@ -403,6 +409,9 @@ export const makeProcessLauncher = (script: string, prestarted?: ChildProcess): 
 /** The launcher script beside the bundled CLI, when there is one. */
 export const bundledLauncher = (script: string, prestarted?: ChildProcess): LauncherShape | undefined =>
   fs.existsSync(script) ? makeProcessLauncher(script, prestarted) : undefined
+
+/** How often a running command's output is read: as often as the executor reports it. */
+const OUTPUT_POLL_MS = 100
 
 /** Time a stage gets to clean up after SIGTERM before the group is killed. */
 const KILL_GRACE_MS = 2_000
@@ -467,35 +476,32 @@ export const runProcess = (
       exitOutcome = e
       exitResume?.(e)
     }
+    const file = spec.output.take()
+    // Output is read as it grows while the process runs, and once more when it has ended.
+    let output: { readonly fd: number; readonly lines: ReturnType<typeof makeLineReader>; readonly poll: ReturnType<typeof setInterval> } | undefined
     const closeWaiters: Array<() => void> = []
     const close = () => {
       closed = true
+      if (output !== undefined) {
+        clearInterval(output.poll)
+        output.lines.end()
+      }
+      spec.output.give(file, output?.fd)
       closeWaiters.splice(0).forEach((f) => f())
     }
-    const splitter = () => {
-      let rest = ""
-      return {
-        push: (text: string) => {
-          const lines = (rest + text).split("\n")
-          rest = lines.pop()!
-          for (const l of lines) spec.onLine(l)
-        },
-        end: () => {
-          if (rest !== "") spec.onLine(rest)
-          rest = ""
-        }
-      }
-    }
-    const out = splitter()
-    const err = splitter()
     const handlers: StartHandlers = {
       spawned: (p, child) => {
         pid = p
+        // The file exists: it was opened for the process before it started.
+        const fd = fs.openSync(file, "r+")
+        const lines = makeLineReader(fd, spec.onLine)
+        const poll = setInterval(lines.read, OUTPUT_POLL_MS)
+        poll.unref()
+        output = { fd, lines, poll }
         spec.onSpawn?.(p, child)
         settleStart(Effect.succeed(p))
         stopWhenSpawned?.()
       },
-      output: (fd, text) => (fd === 1 ? out : err).push(text),
       failed: (message) => {
         if (closed) return
         close()
@@ -504,8 +510,6 @@ export const runProcess = (
         settleExit(failure)
       },
       exited: (code, signal) => {
-        out.end()
-        err.end()
         if (closed) return
         close()
         settleStart(Effect.succeed(pid))
@@ -519,8 +523,8 @@ export const runProcess = (
     }
     const groupLog = spec.groupLog !== undefined ? { groupLog: spec.groupLog } : {}
     const start: StartSpec = spec.shell
-      ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env, ...groupLog }
-      : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, ...groupLog }
+      ? { file: "/bin/sh", args: ["-c", spec.command], cwd: spec.cwd, env: spec.env, output: file, ...groupLog }
+      : { file: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, output: file, ...groupLog }
     // A worker's IPC channel must be to this process: it starts here, on a job from the pool.
     const ticket = spec.ipc === true ? startOnJob(pool, start, handlers, spec.onMessage) : pool.start(start, handlers)
 

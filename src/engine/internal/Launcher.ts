@@ -14,21 +14,23 @@
  * Protocol (Node IPC), engine → here:
  *   `pool {pool, limit, env, stopOnFailure}`   a run's jobs, and the environment its commands start from;
  *                                   with stopOnFailure, a command that fails drops what waits
- *   `spawn {id, pool, file, args, cwd, env, groupLog?}`   start when a job is free (env adds to the pool's)
+ *   `spawn {id, pool, file, args, cwd, env, output, groupLog?}`   start when a job is free (env adds
+ *                                   to the pool's; stdout and stderr append to the file `output`)
  *   `acquire {id, pool}`            a job for work the engine does itself; `release {id, pool}` ends it
  *   `cancel {id, pool}`             drop a waiting entry
  *   `stop {pool}`                   no new work: drop every waiting entry, and refuse later ones
  *   `close {pool}`
- * here → engine: `spawned {id, pid}` or `error {id, message}`, then `data {id, fd, text}` for
- * output and `exit {id, code, signal}` once the process has exited and its output is drained;
- * `granted {id}`; `cancelled {id}` for each entry dropped while waiting or refused.
+ * here → engine: `spawned {id, pid}` or `error {id, message}`, then `exit {id, code, signal}` once
+ * the process and the rest of its group have exited; `granted {id}`; `cancelled {id}` for each
+ * entry dropped while waiting or refused. A command's output goes to the file the engine names
+ * (`output`, see OutputFiles), not through here.
  * When the engine goes away (even by SIGKILL) the channel closes and this process exits, leaving
  * running stages alone, as they would be had the engine started them itself.
  */
 import { spawn } from "node:child_process"
-import { appendFileSync } from "node:fs"
-import { StringDecoder } from "node:string_decoder"
+import { appendFileSync, closeSync, openSync } from "node:fs"
 import { type JobQueue, makeJobQueue } from "./JobQueue.js"
+import { whenGroupEnds } from "./ProcessGroup.js"
 
 interface SpawnRequest {
   readonly t: "spawn"
@@ -38,6 +40,8 @@ interface SpawnRequest {
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly env: NodeJS.ProcessEnv
+  /** The file stdout and stderr append to. */
+  readonly output: string
   /** Where to log the stage's process group before reporting it (the engine's HeldLock.groupLog). */
   readonly groupLog?: { readonly file: string; readonly name: string }
 }
@@ -65,6 +69,17 @@ const send = (message: unknown) => {
   if (process.connected) process.send!(message)
 }
 
+/** Starts the command with its stdout and stderr appending to its output file. */
+const spawnWithOutput = (req: SpawnRequest, pool: Pool) => {
+  const output = openSync(req.output, "a")
+  try {
+    return spawn(req.file, [...req.args], { cwd: req.cwd, env: { ...pool.env, ...req.env }, detached: true, stdio: ["ignore", output, output] })
+  } finally {
+    // The child has its own copy.
+    closeSync(output)
+  }
+}
+
 const start = (req: SpawnRequest, pool: Pool) => {
   let ended = false
   // The job ends with the process (or with its failure to start), once.
@@ -73,7 +88,7 @@ const start = (req: SpawnRequest, pool: Pool) => {
     ended = true
     pool.jobs.done()
   }
-  const child = spawn(req.file, [...req.args], { cwd: req.cwd, env: { ...pool.env, ...req.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawnWithOutput(req, pool)
   // Logged before anything else happens here: if the engine is killed before it hears of the pid,
   // this still runs, and its next run can stop the group.
   if (req.groupLog !== undefined && child.pid !== undefined) {
@@ -90,24 +105,14 @@ const start = (req: SpawnRequest, pool: Pool) => {
     send({ t: "error", id: req.id, message: e.message })
   })
   child.on("spawn", () => send({ t: "spawned", id: req.id, pid: child.pid }))
-  for (const [fd, stream] of [[1, child.stdout!], [2, child.stderr!]] as const) {
-    // Chunks can split a UTF-8 sequence; the decoder holds partial characters back.
-    const decoder = new StringDecoder("utf8")
-    stream.on("data", (chunk: Buffer) => {
-      const text = decoder.write(chunk)
-      if (text !== "") send({ t: "data", id: req.id, fd, text })
-    })
-    stream.on("end", () => {
-      const text = decoder.end()
-      if (text !== "") send({ t: "data", id: req.id, fd, text })
-    })
-  }
-  // Not at "exit": a leader's children may still hold its output open, and they count as running.
   child.on("close", (code, signal) => {
-    if (!failed) send({ t: "exit", id: req.id, code, signal })
-    // A failure stops new work at once: nothing waiting starts in the time the engine takes to hear of it.
-    if (pool.stopOnFailure && (code !== 0 || signal !== null)) stop(pool)
-    end()
+    if (failed) return
+    whenGroupEnds(child.pid!, () => {
+      send({ t: "exit", id: req.id, code, signal })
+      // A failure stops new work at once: nothing waiting starts in the time the engine takes to hear of it.
+      if (pool.stopOnFailure && (code !== 0 || signal !== null)) stop(pool)
+      end()
+    })
   })
 }
 
