@@ -448,6 +448,23 @@ export const withJob = <A, E, R>(pool: JobPool, effect: Effect.Effect<A, E, R>):
       ticket === undefined ? Effect.succeed(undefined) : restore(effect).pipe(Effect.ensuring(Effect.sync(() => ticket.release())))))
 
 /**
+ * Reads a started command's output file as it grows. The file exists: it was opened for the
+ * process before it started. Should it be gone (removed by hand), the command runs on unread.
+ */
+const readOutput = (file: string, onLine: (line: string) => void) => {
+  let fd: number
+  try {
+    fd = fs.openSync(file, "r+")
+  } catch {
+    return undefined
+  }
+  const lines = makeLineReader(fd, onLine)
+  const poll = setInterval(lines.read, OUTPUT_POLL_MS)
+  poll.unref()
+  return { fd, lines, poll }
+}
+
+/**
  * Runs the process once the pool has a job for it. `onStart` runs when it has started (the
  * stage's start, for events and timing); `cancelled` when the pool dropped it while it waited.
  */
@@ -478,7 +495,7 @@ export const runProcess = (
     }
     const file = spec.output.take()
     // Output is read as it grows while the process runs, and once more when it has ended.
-    let output: { readonly fd: number; readonly lines: ReturnType<typeof makeLineReader>; readonly poll: ReturnType<typeof setInterval> } | undefined
+    let output: ReturnType<typeof readOutput>
     const closeWaiters: Array<() => void> = []
     const close = () => {
       closed = true
@@ -492,12 +509,7 @@ export const runProcess = (
     const handlers: StartHandlers = {
       spawned: (p, child) => {
         pid = p
-        // The file exists: it was opened for the process before it started.
-        const fd = fs.openSync(file, "r+")
-        const lines = makeLineReader(fd, spec.onLine)
-        const poll = setInterval(lines.read, OUTPUT_POLL_MS)
-        poll.unref()
-        output = { fd, lines, poll }
+        output = readOutput(file, spec.onLine)
         spec.onSpawn?.(p, child)
         settleStart(Effect.succeed(p))
         stopWhenSpawned?.()
