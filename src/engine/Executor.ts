@@ -215,12 +215,18 @@ const execute = (graph: Graph, stage: StageNode, lock: HeldLock, pool: JobPool, 
     return { outcome: "ok", logTail: tail, log, backend } satisfies StageRun
   })
 
+/** Removes a file or directory. Before a first run nothing is there, which costs no exception. */
+const removePath = (abs: string) => {
+  const stat = fs.lstatSync(abs, { throwIfNoEntry: false })
+  if (stat !== undefined) fs.rmSync(abs, { recursive: stat.isDirectory(), force: true })
+}
+
 const removeOuts = (graph: Graph, stage: StageNode) =>
   Effect.gen(function*() {
     const hasher = yield* FileHasher
     for (const o of [...stage.outs, ...stage.metrics]) {
       const abs = path.join(graph.workspace, o)
-      fs.rmSync(abs, { recursive: true, force: true })
+      removePath(abs)
       yield* hasher.forget(abs)
     }
   })
