@@ -2,7 +2,8 @@
  * `cairn gc`: bounds the store. Keeps the newest N run records per stage and everything a lock
  * file references, then drops the oldest remaining records until the store fits `maxBytes`,
  * then deletes every object no kept record reaches. Records go first, objects after: a crash in
- * between leaves unreferenced objects (harmless), never a record without its objects.
+ * between leaves unreferenced objects (harmless), never a record without its objects. It also
+ * removes what runs that were killed left in tmp/ (staged objects, command output files).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -22,6 +23,8 @@ export interface GcOptions {
 export interface GcReport {
   readonly recordsRemoved: ReadonlyArray<string>
   readonly objectsRemoved: number
+  /** Files in tmp/ that no run in progress can be writing (older than the grace period). */
+  readonly leftoversRemoved: number
   readonly bytesFreed: number
   readonly bytesAfter: number
 }
@@ -85,13 +88,23 @@ export const collectGarbage = (root: string, records: ReadonlyArray<RunRecord>, 
   const cutoff = Date.now() - o.graceMs
   const young = (p: string) => (fs.statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0) > cutoff
   const dead = allObjects.filter((p) => !live.has(path.basename(path.dirname(p)) + path.basename(p)) && !young(p))
-  const bytesFreed = dead.reduce((n, p) => n + size(p), 0)
-  const bytesAfter = allObjects.reduce((n, p) => n + size(p), 0) - bytesFreed
+  // A run writes its tmp/ files (a staged object, a running command's output) within moments, or
+  // keeps them open: removing an open file's name loses nothing, the run goes on writing to it.
+  const leftovers = walkFiles(path.join(root, "tmp")).filter((p) => !young(p))
+  const objectBytesFreed = dead.reduce((n, p) => n + size(p), 0)
+  const bytesFreed = objectBytesFreed + leftovers.reduce((n, p) => n + size(p), 0)
+  const bytesAfter = allObjects.reduce((n, p) => n + size(p), 0) - objectBytesFreed
   if (!o.dryRun) {
     for (const r of removed) fs.rmSync(path.join(root, "runs", `${r.key}.json`), { force: true })
-    for (const p of dead) fs.rmSync(p, { force: true })
+    for (const p of [...dead, ...leftovers]) fs.rmSync(p, { force: true })
   }
-  return { recordsRemoved: removed.map((r) => `${r.stage} ${r.key.slice(0, 10)} (${r.startedAt})`), objectsRemoved: dead.length, bytesFreed, bytesAfter }
+  return {
+    recordsRemoved: removed.map((r) => `${r.stage} ${r.key.slice(0, 10)} (${r.startedAt})`),
+    objectsRemoved: dead.length,
+    leftoversRemoved: leftovers.length,
+    bytesFreed,
+    bytesAfter
+  }
 }
 
 const UNITS: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 }

@@ -53,7 +53,7 @@ export const gcCommand = Command.make(
         })
         const verb = f.dryRun ? "would remove" : "removed"
         for (const r of report.recordsRemoved) process.stdout.write(`${verb} run ${r}\n`)
-        process.stdout.write(`${verb} ${report.recordsRemoved.length} run record(s) and ${report.objectsRemoved} object(s), ${formatBytes(report.bytesFreed)}; store objects now ${formatBytes(report.bytesAfter)}\n`)
+        process.stdout.write(`${verb} ${report.recordsRemoved.length} run record(s), ${report.objectsRemoved} object(s) and ${report.leftoversRemoved} leftover file(s) in tmp/, ${formatBytes(report.bytesFreed)}; store objects now ${formatBytes(report.bytesAfter)}\n`)
       }))
     }))
 ).pipe(Command.withDescription("Remove old run records and unreferenced objects from the store"))
