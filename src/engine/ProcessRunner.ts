@@ -18,7 +18,7 @@ import * as fs from "node:fs"
 import { Context, Effect } from "effect"
 import { StoreError } from "../core/Errors.js"
 import { makeJobQueue } from "./internal/JobQueue.js"
-import { makeLineReader, type OutputFiles } from "./internal/OutputFiles.js"
+import { makeLineReader, type OutputFiles, spawnWithOutput } from "./internal/OutputFiles.js"
 import { whenGroupEnds } from "./internal/ProcessGroup.js"
 
 export interface ProcessSpec {
@@ -127,12 +127,7 @@ const startHere = (spec: StartSpec, handlers: Omit<StartHandlers, "cancelled">, 
   const ipc = onMessage !== undefined
   let child: ChildProcess
   try {
-    const output = fs.openSync(spec.output, "a")
-    try {
-      child = spawn(spec.file, [...spec.args], { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", output, output, ...(ipc ? ["ipc" as const] : [])] })
-    } finally {
-      fs.closeSync(output)
-    }
+    child = spawnWithOutput(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, detached: true }, spec.output, ipc)
   } catch (e) {
     handlers.failed((e as Error).message)
     return

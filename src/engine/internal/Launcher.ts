@@ -27,9 +27,9 @@
  * When the engine goes away (even by SIGKILL) the channel closes and this process exits, leaving
  * running stages alone, as they would be had the engine started them itself.
  */
-import { spawn } from "node:child_process"
-import { appendFileSync, closeSync, openSync } from "node:fs"
+import { appendFileSync } from "node:fs"
 import { type JobQueue, makeJobQueue } from "./JobQueue.js"
+import { spawnWithOutput } from "./OutputFiles.js"
 import { whenGroupEnds } from "./ProcessGroup.js"
 
 interface SpawnRequest {
@@ -69,17 +69,6 @@ const send = (message: unknown) => {
   if (process.connected) process.send!(message)
 }
 
-/** Starts the command with its stdout and stderr appending to its output file. */
-const spawnWithOutput = (req: SpawnRequest, pool: Pool) => {
-  const output = openSync(req.output, "a")
-  try {
-    return spawn(req.file, [...req.args], { cwd: req.cwd, env: { ...pool.env, ...req.env }, detached: true, stdio: ["ignore", output, output] })
-  } finally {
-    // The child has its own copy.
-    closeSync(output)
-  }
-}
-
 const start = (req: SpawnRequest, pool: Pool) => {
   let ended = false
   // The job ends with the process (or with its failure to start), once.
@@ -88,7 +77,7 @@ const start = (req: SpawnRequest, pool: Pool) => {
     ended = true
     pool.jobs.done()
   }
-  const child = spawnWithOutput(req, pool)
+  const child = spawnWithOutput(req.file, req.args, { cwd: req.cwd, env: { ...pool.env, ...req.env }, detached: true }, req.output)
   // Logged before anything else happens here: if the engine is killed before it hears of the pid,
   // this still runs, and its next run can stop the group.
   if (req.groupLog !== undefined && child.pid !== undefined) {
