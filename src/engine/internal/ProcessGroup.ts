@@ -4,8 +4,13 @@
  */
 import * as fs from "node:fs"
 
-/** How often a group whose leader has exited is checked again. */
-const GROUP_POLL_MS = 20
+/**
+ * How often a group whose leader has exited is checked again: soon at first (a shell's last
+ * background job usually ends with it), then less often, since each check on Linux reads every
+ * process's /proc entry.
+ */
+const FIRST_POLL_MS = 10
+const MAX_POLL_MS = 500
 
 /**
  * True while a process of the group has not exited. A member that has exited stays in its group
@@ -45,9 +50,11 @@ const groupRuns = (pgid: number): boolean => {
 
 /** Calls `done` once no process of the group is running (at once when none is). */
 export const whenGroupEnds = (pgid: number, done: () => void): void => {
+  let wait = FIRST_POLL_MS
   const check = () => {
     if (!groupRuns(pgid)) return done()
-    setTimeout(check, GROUP_POLL_MS)
+    setTimeout(check, wait)
+    wait = Math.min(wait * 2, MAX_POLL_MS)
   }
   check()
 }
