@@ -18,8 +18,8 @@ import * as fs from "node:fs"
 import { Context, Effect } from "effect"
 import { StoreError } from "../core/Errors.js"
 import { makeJobQueue } from "./internal/JobQueue.js"
-import { makeLineReader, type OutputFiles, spawnWithOutput } from "./internal/OutputFiles.js"
-import { whenGroupEnds } from "./internal/ProcessGroup.js"
+import { makeLineReader, type OutputFiles } from "./internal/OutputFiles.js"
+import { type CommandSpec, type GroupLog, startCommand } from "./internal/ProcessGroup.js"
 
 export interface ProcessSpec {
   readonly command: string
@@ -40,21 +40,6 @@ export interface ProcessSpec {
   readonly groupLog?: GroupLog
 }
 
-export interface GroupLog {
-  readonly file: string
-  readonly name: string
-}
-
-/** Appends `<name> <pgid>`; a failure only loses the record (the engine records the group too). */
-const logGroup = (log: GroupLog | undefined, pid: number | undefined) => {
-  if (log === undefined || pid === undefined) return
-  try {
-    fs.appendFileSync(log.file, `${log.name} ${pid}\n`)
-  } catch {
-    // Recorded by the engine once it hears of the pid.
-  }
-}
-
 export interface ProcessResult {
   readonly exitCode: number | null
   readonly signal: NodeJS.Signals | null
@@ -69,15 +54,8 @@ interface StartHandlers {
   readonly cancelled: () => void
 }
 
-interface StartSpec {
-  readonly file: string
-  readonly args: ReadonlyArray<string>
-  readonly cwd: string
-  readonly env: NodeJS.ProcessEnv
-  /** The file stdout and stderr append to. */
-  readonly output: string
-  readonly groupLog?: GroupLog
-}
+/** A command given to a pool: its `env` adds to the pool's environment. */
+type StartSpec = CommandSpec
 
 /** A place in a pool's queue. */
 export interface Ticket {
@@ -122,30 +100,6 @@ export interface LauncherShape {
   readonly openPool: (options: PoolOptions) => JobPool
 }
 
-/** Starts a process from this process (with an IPC channel when `onMessage` is given). */
-const startHere = (spec: StartSpec, handlers: Omit<StartHandlers, "cancelled">, onMessage?: (m: unknown) => void) => {
-  const ipc = onMessage !== undefined
-  let child: ChildProcess
-  try {
-    child = spawnWithOutput(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, detached: true }, spec.output, ipc)
-  } catch (e) {
-    handlers.failed((e as Error).message)
-    return
-  }
-  logGroup(spec.groupLog, child.pid)
-  let failed = false
-  if (onMessage !== undefined) child.on("message", onMessage)
-  child.on("error", (e) => {
-    failed = true
-    handlers.failed(e.message)
-  })
-  child.on("spawn", () => handlers.spawned(child.pid!, child))
-  // "close", not "exit": a worker's last messages may still be on their way when it exits.
-  child.on("close", (code, signal) => {
-    if (!failed) whenGroupEnds(child.pid!, () => handlers.exited(code, signal))
-  })
-}
-
 /**
  * Starts a process from this process on one of the pool's jobs, which ends with the process. A
  * failed process stops the pool first when the pool says so (PoolOptions.stopOnFailure).
@@ -159,7 +113,7 @@ const startOnJob = (pool: JobPool, spec: StartSpec, handlers: StartHandlers, onM
   }
   job = pool.acquire({
     granted: () =>
-      startHere({ ...spec, env: { ...pool.options.env, ...spec.env } }, {
+      startCommand({ ...spec, env: { ...pool.options.env, ...spec.env } }, {
         ...handlers,
         exited: (code, signal) => {
           handlers.exited(code, signal)

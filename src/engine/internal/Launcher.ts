@@ -27,10 +27,8 @@
  * When the engine goes away (even by SIGKILL) the channel closes and this process exits, leaving
  * running stages alone, as they would be had the engine started them itself.
  */
-import { appendFileSync } from "node:fs"
 import { type JobQueue, makeJobQueue } from "./JobQueue.js"
-import { spawnWithOutput } from "./OutputFiles.js"
-import { whenGroupEnds } from "./ProcessGroup.js"
+import { type GroupLog, startCommand } from "./ProcessGroup.js"
 
 interface SpawnRequest {
   readonly t: "spawn"
@@ -43,7 +41,7 @@ interface SpawnRequest {
   /** The file stdout and stderr append to. */
   readonly output: string
   /** Where to log the stage's process group before reporting it (the engine's HeldLock.groupLog). */
-  readonly groupLog?: { readonly file: string; readonly name: string }
+  readonly groupLog?: GroupLog
 }
 
 type Request =
@@ -77,31 +75,18 @@ const start = (req: SpawnRequest, pool: Pool) => {
     ended = true
     pool.jobs.done()
   }
-  const child = spawnWithOutput(req.file, req.args, { cwd: req.cwd, env: { ...pool.env, ...req.env }, detached: true }, req.output)
-  // Logged before anything else happens here: if the engine is killed before it hears of the pid,
-  // this still runs, and its next run can stop the group.
-  if (req.groupLog !== undefined && child.pid !== undefined) {
-    try {
-      appendFileSync(req.groupLog.file, `${req.groupLog.name} ${child.pid}\n`)
-    } catch {
-      // The engine records the group too, once it hears of the pid.
-    }
-  }
-  let failed = false
-  child.on("error", (e) => {
-    failed = true
-    end()
-    send({ t: "error", id: req.id, message: e.message })
-  })
-  child.on("spawn", () => send({ t: "spawned", id: req.id, pid: child.pid }))
-  child.on("close", (code, signal) => {
-    if (failed) return
-    whenGroupEnds(child.pid!, () => {
+  startCommand({ ...req, env: { ...pool.env, ...req.env } }, {
+    spawned: (pid) => send({ t: "spawned", id: req.id, pid }),
+    failed: (message) => {
+      end()
+      send({ t: "error", id: req.id, message })
+    },
+    exited: (code, signal) => {
       send({ t: "exit", id: req.id, code, signal })
       // A failure stops new work at once: nothing waiting starts in the time the engine takes to hear of it.
       if (pool.stopOnFailure && (code !== 0 || signal !== null)) stop(pool)
       end()
-    })
+    }
   })
 }
 
@@ -114,16 +99,7 @@ const handle = (req: Request) => {
   switch (req.t) {
     case "spawn":
       if (pool === undefined) return send({ t: "error", id: req.id, message: `unknown job pool ${req.pool}` })
-      if (
-        !pool.jobs.add(req.id, () => {
-          try {
-            start(req, pool)
-          } catch (e) {
-            pool.jobs.done()
-            send({ t: "error", id: req.id, message: (e as Error).message })
-          }
-        })
-      ) send({ t: "cancelled", id: req.id })
+      if (!pool.jobs.add(req.id, () => start(req, pool))) send({ t: "cancelled", id: req.id })
       return
     case "acquire":
       if (pool === undefined || !pool.jobs.add(req.id, () => send({ t: "granted", id: req.id }))) send({ t: "cancelled", id: req.id })

@@ -10,7 +10,6 @@
  * writes to the file after that would write into a later command's output; a daemon detaches
  * from its output anyway.
  */
-import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
@@ -31,23 +30,6 @@ export interface OutputFiles {
 }
 
 let created = 0
-
-/** Starts a process whose stdout and stderr append to the file `output` (stdin is /dev/null). */
-export const spawnWithOutput = (
-  file: string,
-  args: ReadonlyArray<string>,
-  options: Omit<SpawnOptions, "stdio">,
-  output: string,
-  ipc = false
-): ChildProcess => {
-  const fd = fs.openSync(output, "a")
-  try {
-    return spawn(file, [...args], { ...options, stdio: ["ignore", fd, fd, ...(ipc ? ["ipc" as const] : [])] })
-  } finally {
-    // The child has its own copy.
-    fs.closeSync(fd)
-  }
-}
 
 export const makeOutputFiles = (dir: string): OutputFiles => {
   const free: Array<string> = []
