@@ -70,9 +70,20 @@ describe("cairn gc", () => {
 
   it("--max-size drops the oldest runs until the store fits", () => {
     runs(3)
-    // Each run's out and log are a few bytes: 1 byte leaves only what cairn.lock names.
+    // Each run stores one 8-byte out ("value N\n") and no log: 16 bytes hold the run cairn.lock
+    // names (n = 3) and one more, the newer one (n = 2).
+    expect(gc(["--keep", "10", "--max-size", "16"], 0)).toMatch(/removed 1 run record\(s\), 1 object\(s\)/)
+    expect(filesIn(rig.path("cache/runs"))).toHaveLength(2)
+    rig.write("params.yaml", "s:\n  n: 2\n")
+    expect(rig.run(["run"]).code).toBe(0)
+    expect(rig.calls("s")).toBe(3)
+    expect(rig.read("out.txt")).toBe("value 2\n")
+    // 1 byte leaves only what cairn.lock names, now n = 2.
     gc(["--keep", "10", "--max-size", "1"], 0)
     expect(filesIn(rig.path("cache/runs"))).toHaveLength(1)
+    rig.write("params.yaml", "s:\n  n: 1\n")
+    expect(rig.run(["run"]).code).toBe(0)
+    expect(rig.calls("s")).toBe(4)
     const r = rig.run(["gc", "--max-size", "lots"])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/max-size/)
