@@ -28,20 +28,13 @@
  * running stages alone, as they would be had the engine started them itself.
  */
 import { type JobQueue, makeJobQueue } from "./JobQueue.js"
-import { type GroupLog, startCommand } from "./ProcessGroup.js"
+import { type CommandSpec, startCommand } from "./ProcessGroup.js"
 
-interface SpawnRequest {
+/** A command to start; its `env` adds to the pool's. */
+interface SpawnRequest extends CommandSpec {
   readonly t: "spawn"
   readonly id: number
   readonly pool: number
-  readonly file: string
-  readonly args: ReadonlyArray<string>
-  readonly cwd: string
-  readonly env: NodeJS.ProcessEnv
-  /** The file stdout and stderr append to. */
-  readonly output: string
-  /** Where to log the stage's process group before reporting it (the engine's HeldLock.groupLog). */
-  readonly groupLog?: GroupLog
 }
 
 type Request =
